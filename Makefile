@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: Apache-2.0
+# ambit — one top-level Makefile, built out of tree (O=, default .output/).
+#   make            build everything        make V=1     show commands
+#   make test       every test tier          make bench   benchmarks
+#   make SAN=1      ASan+UBSan build (own output dir)    make help
+
+O ?= .output
+ifeq ($(SAN),1)
+O := $(O)-san
+endif
+OUT := $(abspath $(O))
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(OUT)/%,%,$(2))";
+endif
+
+LIBS := libbpf libelf zlib yaml-0.1 libpcre2-8
+LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
+LIB_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	  -Wmissing-prototypes -Wstrict-prototypes -Werror \
+	  -I$(OUT) -Iinclude -Iuser/lib $(LIB_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS += $(EXTRA_LDFLAGS)
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -I$(OUT) -Iinclude -Ivmlinux/$(ARCH) $(EXTRA_BPF_CFLAGS)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+LIBAMBIT := $(OUT)/libambit.a
+
+AMBITD_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/ambitd/*.c))
+AMBIT_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/ambit/*.c))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe
+
+BINS := $(OUT)/ambitd $(OUT)/ambit $(TEST_TOOLS)
+
+.PHONY: all test test-unit test-e2e bench check install clean help fuzz
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BINS)
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# Objects include skeletons (daemon) or shared headers: skeletons first.
+$(OUT)/obj/%.o: user/%.c $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -c $< -o $@
+
+$(LIBAMBIT): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/ambitd: $(AMBITD_OBJS) $(LIBAMBIT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) -o $@
+
+$(OUT)/ambit: $(AMBIT_OBJS) $(LIBAMBIT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) -o $@
+
+$(OUT)/ambit-echo: tests/echo/ambit-echo.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD $< $(LDFLAGS) -o $@
+
+$(OUT)/ambit-probe: tests/tools/ambit-probe.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD $< $(LDFLAGS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD $< $(LIBAMBIT) $(LDFLAGS) \
+		$(LIB_LDLIBS) -lcmocka -o $@
+
+$(OUT) $(OUT)/bpf $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+# Every tier; the runner sums them and prints "N passed, N failed".
+test: all $(UNIT_BINS)
+	$(Q)OUT=$(OUT) tests/run.sh all
+
+test-unit: $(UNIT_BINS)
+	$(Q)OUT=$(OUT) tests/run.sh unit
+
+test-e2e: all
+	$(Q)OUT=$(OUT) tests/run.sh e2e
+
+bench: all
+	$(Q)OUT=$(OUT) tests/bench/run.sh
+
+check:
+	$(Q)scripts/check.sh
+
+install: all
+	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin
+	install -m 0755 $(OUT)/ambitd $(DESTDIR)/usr/sbin/ambitd
+	install -m 0755 $(OUT)/ambit $(DESTDIR)/usr/bin/ambit
+
+clean:
+	rm -rf $(OUT) $(abspath $(O))-san
+
+help:
+	@echo 'Targets: all test test-unit test-e2e bench check install clean help'
+	@echo 'Options: O=DIR (build dir, default .output)  V=1 (verbose)'
+	@echo '         SAN=1 (ASan+UBSan build)  CC= CLANG= BPFTOOL= EXTRA_CFLAGS='
+
+-include $(wildcard $(OUT)/obj/*/*.d $(OUT)/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d)

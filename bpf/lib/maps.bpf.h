@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every map ambit uses, defined once. All are pinned by name under the
+ * daemon's bpffs directory, so a restarted daemon (and bpftool) finds them.
+ * Sizes are defaults; ambitd resizes before load.
+ */
+#ifndef AMBIT_MAPS_BPF_H
+#define AMBIT_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "ambit/abi.h"
+
+/* Service VIP:port/proto -> the complete choice table for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AMBIT_DEF_SERVICES);
+	__type(key, struct ambit_svc_key);
+	__type(value, struct ambit_svc_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_services SEC(".maps");
+
+/* (endpoint set, index) -> endpoint address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AMBIT_DEF_ENDPOINTS);
+	__type(key, struct ambit_ep_key);
+	__type(value, struct ambit_ep_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_endpoints SEC(".maps");
+
+/* Enrolled workloads: netns cookies and cgroup ids. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AMBIT_DEF_ENROLL);
+	__type(key, struct ambit_enroll_key);
+	__type(value, struct ambit_enroll_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_enroll SEC(".maps");
+
+/* Per redirected socket: what it dialed, for getpeername. Lives and dies
+ * with the socket, so nothing to evict. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ambit_orig_dst);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_orig_dst SEC(".maps");
+
+/* Unconnected UDP: (socket, endpoint) -> VIP for replies. LRU because a
+ * socket can talk to many endpoints and sockets don't tell us they died. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AMBIT_DEF_UDP_RNAT);
+	__type(key, struct ambit_rnat_key);
+	__type(value, struct ambit_rnat_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_udp_rnat SEC(".maps");
+
+/* Per service port and backend counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, AMBIT_DEF_STATS);
+	__type(key, struct ambit_stats_key);
+	__type(value, struct ambit_stats_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_stats SEC(".maps");
+
+#endif

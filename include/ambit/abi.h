@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The ABI between ambit's BPF programs and user space: map keys, values and
+ * constants. No includes: each side brings its own __u8..__u64/__be* types
+ * (vmlinux.h in BPF, <linux/types.h> in user space). Everything is padded
+ * explicitly and size-checked so both compilers agree on the layout.
+ */
+#ifndef AMBIT_ABI_H
+#define AMBIT_ABI_H
+
+/* Backend versions (backendRefs) per service port: the Gateway API max. */
+#define AMBIT_MAX_VERSIONS 16
+/* Largest weight of one backendRef (Gateway API: 0..1000000). */
+#define AMBIT_MAX_WEIGHT 1000000
+
+#define AMBIT_FAMILY_V4 4
+#define AMBIT_FAMILY_V6 6
+
+/* Default map sizes; ambitd can raise them (--max-services ...). */
+#define AMBIT_DEF_SERVICES 131072
+#define AMBIT_DEF_ENDPOINTS 1048576
+#define AMBIT_DEF_ENROLL 16384
+#define AMBIT_DEF_STATS 262144
+#define AMBIT_DEF_UDP_RNAT 65536
+
+/*
+ * A Service port as clients dial it. IPv4 addresses sit in addr[0] with the
+ * rest zero; an IPv4-mapped IPv6 destination is looked up as IPv4.
+ */
+struct ambit_svc_key {
+	__be32 addr[4];
+	__be16 port;
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* AMBIT_FAMILY_V4 / _V6 */
+};
+_Static_assert(sizeof(struct ambit_svc_key) == 20, "ambit_svc_key layout");
+
+/* ambit_svc_val.flags */
+#define AMBIT_SVC_L7 0x1 /* needs the proxy: not redirected in BPF */
+
+/*
+ * One backend version of a service port: a weighted share of connections
+ * that go to one endpoint set. set_id 0 means "nothing to connect to"
+ * (unresolved backendRef or no ready endpoint): such a share fails fast.
+ */
+struct ambit_version {
+	__u32 cum_weight; /* sum of weights up to and including this one */
+	__u32 set_id;     /* key prefix in ambit_endpoints */
+	__u32 n_endpoints;
+	__u32 backend_id; /* index of the backend for counters and names */
+};
+_Static_assert(sizeof(struct ambit_version) == 16, "ambit_version layout");
+
+/*
+ * Everything a connect needs to choose, in one value, so that replacing the
+ * value is the atomic switch from the old table to the new: endpoint sets
+ * are written under fresh set ids first and old ones retired after a grace
+ * period, so a lookup never mixes generations.
+ */
+struct ambit_svc_val {
+	__u32 svc_id;       /* stable id of this service port, for counters */
+	__u32 flags;        /* AMBIT_SVC_* */
+	__u32 total_weight; /* 0: no backend can be chosen */
+	__u32 n_versions;
+	__u64 generation;   /* config generation that wrote this value */
+	struct ambit_version versions[AMBIT_MAX_VERSIONS];
+};
+_Static_assert(sizeof(struct ambit_svc_val) == 24 + 16 * AMBIT_MAX_VERSIONS,
+	       "ambit_svc_val layout");
+
+struct ambit_ep_key {
+	__u32 set_id;
+	__u32 index; /* 0 .. n_endpoints-1 */
+};
+_Static_assert(sizeof(struct ambit_ep_key) == 8, "ambit_ep_key layout");
+
+struct ambit_ep_val {
+	__be32 addr[4];
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct ambit_ep_val) == 24, "ambit_ep_val layout");
+
+/* ambit_enroll key kinds */
+#define AMBIT_ENROLL_NETNS 1  /* id is a netns cookie */
+#define AMBIT_ENROLL_CGROUP 2 /* id is a cgroup v2 id */
+
+struct ambit_enroll_key {
+	__u64 id;
+	__u32 kind; /* AMBIT_ENROLL_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ambit_enroll_key) == 16, "enroll key layout");
+
+struct ambit_enroll_val {
+	__u32 workload_id; /* daemon's index, for counters and trace */
+	__u32 flags;
+};
+_Static_assert(sizeof(struct ambit_enroll_val) == 8, "enroll val layout");
+
+/* What a redirected socket originally dialed, to answer getpeername. */
+struct ambit_orig_dst {
+	__be32 addr[4]; /* the VIP */
+	__be32 backend[4]; /* the endpoint it was rewritten to */
+	__be16 port;
+	__be16 backend_port;
+	__u8 family;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct ambit_orig_dst) == 40, "orig_dst layout");
+
+/* UDP replies: (socket, endpoint) -> the VIP the app sent to. */
+struct ambit_rnat_key {
+	__u64 sock_cookie;
+	__be32 addr[4]; /* endpoint */
+	__be16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct ambit_rnat_key) == 32, "rnat key layout");
+
+struct ambit_rnat_val {
+	__be32 addr[4]; /* VIP */
+	__be16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct ambit_rnat_val) == 24, "rnat val layout");
+
+struct ambit_stats_key {
+	__u32 svc_id;
+	__u32 backend_id; /* AMBIT_STATS_SERVICE for service-wide counters */
+};
+_Static_assert(sizeof(struct ambit_stats_key) == 8, "stats key layout");
+
+#define AMBIT_STATS_SERVICE 0xffffffffu
+
+/* Per-CPU; user space sums the CPUs. */
+struct ambit_stats_val {
+	__u64 connects;    /* rewrites to an endpoint (TCP connect, UDP msg) */
+	__u64 no_endpoint; /* failed fast: nothing to connect to */
+	__u64 l7_passed;   /* L7 service left alone (no proxy yet) */
+	__u64 pad;
+};
+_Static_assert(sizeof(struct ambit_stats_val) == 32, "stats val layout");
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Where ambit keeps things in bpffs, and the pinned names. */
+#ifndef AMBIT_PIN_H
+#define AMBIT_PIN_H
+
+#define AMBIT_BPFFS_DEFAULT "/sys/fs/bpf/ambit"
+#define AMBIT_SOCKET_DEFAULT "/run/ambit/ambitd.sock"
+#define AMBIT_STATE_DEFAULT "/var/lib/ambit"
+
+/* Map names as pinned under the bpffs dir (LIBBPF_PIN_BY_NAME). */
+#define AMBIT_MAP_SERVICES "ambit_services"
+#define AMBIT_MAP_ENDPOINTS "ambit_endpoints"
+#define AMBIT_MAP_ENROLL "ambit_enroll"
+#define AMBIT_MAP_ORIG_DST "ambit_orig_dst"
+#define AMBIT_MAP_UDP_RNAT "ambit_udp_rnat"
+#define AMBIT_MAP_STATS "ambit_stats"
+
+/* Links live in a subdirectory, one per attach point. */
+#define AMBIT_LINK_DIR "links"
+
+#endif

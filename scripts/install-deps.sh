@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs everything ambit needs to build, test and run the demo on Debian 12.
+# Idempotent: packages already present are left alone; apt only runs when
+# something is missing.
+set -euo pipefail
+
+PKGS=(
+	# toolchain
+	build-essential pkg-config clang llvm
+	# BPF
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	# user space libraries
+	libyaml-dev libpcre2-dev libcmocka-dev
+	# tests, demo and benchmarks
+	iproute2 util-linux curl wrk iptables nftables jq procps
+	# sanitizer runtime for clang builds
+	libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "install-deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing ${missing[*]}; run as root" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# End-to-end test harness. Each test file sources this, calls e2e_setup,
+# defines test_* functions and calls e2e_run. Everything a run creates lives
+# under one id: a network namespace with loopback only (plus a dummy link for
+# IPv6 test prefixes), a cgroup subtree under the discovered cgroup2 mount,
+# a private bpffs mount, a daemon socket and state dir. A trap tears it all
+# down, also on failure. Traffic only ever goes to 127.0.0.0/8 and test
+# prefixes inside that namespace: it has no link out.
+
+set -u
+
+OUT=${OUT:?OUT must point at the build directory}
+AMBIT=$OUT/ambit
+AMBITD=$OUT/ambitd
+ECHO=$OUT/ambit-echo
+PROBE=$OUT/ambit-probe
+
+E2E_ID=ambit-e2e-$$
+T=$(mktemp -d /tmp/$E2E_ID.XXXX)
+NS=$E2E_ID
+NSPATH=/run/netns/$NS
+SOCK=$T/ambitd.sock
+STATE=$T/state
+BPFFS=$T/bpffs
+PINS=$BPFFS/ambit
+PASSED=0
+FAILED=0
+DAEMON_PID=
+BG_PIDS=()
+
+e2e_fail_setup() {
+	echo "not ok - setup: $*"
+	echo "1 failed in setup"
+	exit 1
+}
+
+e2e_require() {
+	local t
+	[ "$(id -u)" -eq 0 ] || e2e_fail_setup "must run as root"
+	for t in ip nsenter mount findmnt bpftool jq "$AMBIT" "$AMBITD" "$ECHO" "$PROBE"; do
+		command -v "$t" >/dev/null 2>&1 || [ -x "$t" ] ||
+			e2e_fail_setup "missing $t (scripts/install-deps.sh; make)"
+	done
+}
+
+# The cgroup2 mount is discovered, never assumed.
+cgroup2_root() {
+	findmnt -rn -t cgroup2 -o TARGET | head -n1
+}
+
+e2e_setup() {
+	e2e_require
+	trap e2e_teardown EXIT
+	CG_ROOT=$(cgroup2_root)
+	[ -n "$CG_ROOT" ] || e2e_fail_setup "no cgroup2 mount"
+	CG=$CG_ROOT/$E2E_ID
+	mkdir -p "$CG/client" "$CG/outsider" "$CG/backends" "$STATE" "$BPFFS" ||
+		e2e_fail_setup "cgroups"
+	mount -t bpf bpf "$BPFFS" || e2e_fail_setup "mount bpffs"
+	ip netns add "$NS" || e2e_fail_setup "netns"
+	ip -n "$NS" link set lo up
+	# IPv6 test prefix on a veth pair whose both ends stay inside the
+	# namespace (this kernel has no dummy driver): no way out.
+	ip -n "$NS" link add v6a type veth peer name v6b || e2e_fail_setup "veth"
+	ip -n "$NS" link set v6a up
+	ip -n "$NS" link set v6b up
+	ip -n "$NS" -6 addr add fd00:a5::1/64 dev v6a nodad
+	ip -n "$NS" -6 addr add fd00:a5::2/64 dev v6a nodad
+	ip -n "$NS" -6 addr add fd00:a5::3/64 dev v6a nodad
+}
+
+e2e_teardown() {
+	local p
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null
+	for p in "${BG_PIDS[@]}" $DAEMON_PID; do wait "$p" 2>/dev/null; done
+	"$AMBITD" --teardown --bpffs "$PINS" >/dev/null 2>&1
+	umount "$BPFFS" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	for p in client outsider backends; do rmdir "$CG/$p" 2>/dev/null; done
+	rmdir "$CG" 2>/dev/null
+	rm -rf "$T"
+}
+
+# Run a command as a process of cgroup $1 inside the test namespace. The
+# cgroup is joined first: `ip netns exec` would hide the cgroup2 mount.
+in_cg() {
+	local cg=$1
+	shift
+	bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter --net="$0" "$@"' \
+		"$NSPATH" "$CG/$cg" "$@"
+}
+
+client() { in_cg client "$@"; }
+outsider() { in_cg outsider "$@"; }
+
+# Start a backend in the namespace; waits until it listens.
+# backend NAME ARGS... (ambit-echo arguments after --name)
+backend() {
+	local name=$1 ready=$T/ready.$1.$RANDOM
+	shift
+	in_cg backends "$ECHO" --name "$name" --ready-file "$ready" "$@" \
+		>"$T/echo.$name.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_for "backend $name ready" test -e "$ready"
+}
+
+wait_for() {
+	local what=$1 i
+	shift
+	for i in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "# timed out waiting for $what"
+	return 1
+}
+
+start_daemon() {
+	"$AMBITD" --cgroup "$CG" --bpffs "$PINS" --socket "$SOCK" \
+		--state-dir "$STATE" "$@" >>"$T/ambitd.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_for "ambitd" test -S "$SOCK" || { tail -20 "$T/ambitd.log"; return 1; }
+	wait_for "ambitd answering" "$AMBIT" --socket "$SOCK" stats
+}
+
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+ambit() { "$AMBIT" --socket "$SOCK" "$@"; }
+
+# apply YAML from stdin; fails the caller on error (output shown).
+apply() {
+	local out
+	out=$(ambit apply -f - 2>&1) || { echo "# apply failed: $out"; return 1; }
+}
+
+# Count lines of probe output per backend name: "v1=700 v2=300 err=0".
+tally() {
+	awk '$1 == "ok" { n[$2]++ } $1 == "err" { e++ }
+	     END { for (k in n) printf "%s=%d ", k, n[k]; printf "err=%d\n", e + 0 }'
+}
+
+count_of() { # count_of NAME TALLY
+	echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }' | grep . || echo 0
+}
+
+# ---- reporting ---------------------------------------------------------------
+
+ok() {
+	PASSED=$((PASSED + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	FAILED=$((FAILED + 1))
+	echo "not ok - $*"
+}
+
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# Run every test_* function (or those named in $E2E_ONLY), each once.
+e2e_run() {
+	local t
+	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+		if [ -n "${E2E_ONLY:-}" ] && ! echo " $E2E_ONLY " | grep -q " $t "; then
+			continue
+		fi
+		echo "# $t"
+		"$t"
+	done
+	if [ "$FAILED" -gt 0 ] && [ -f "$T/ambitd.log" ]; then
+		echo "# ambitd log (tail):"
+		tail -30 "$T/ambitd.log" | sed 's/^/#   /'
+	fi
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}

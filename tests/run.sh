@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Runs the test tiers and sums them: unit (cmocka), tools (echo backend
+# self-test), e2e (real kernel, root). The last line is always
+#   N passed, N failed
+# and the exit status is non-zero when anything failed. A suite that dies
+# without reporting counts as a failure, never as a pass.
+#   tests/run.sh [all|unit|tools|e2e]     (OUT= build directory)
+set -u
+OUT=${OUT:?set OUT to the build directory}
+export OUT
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+tier=${1:-all}
+PASSED=0
+FAILED=0
+SUITES_FAILED=()
+
+# Count a suite's "ok -"/"not ok -" lines, or cmocka's summary.
+count_output() {
+	local log=$1 p f
+	if grep -q '^\[==========\]' "$log"; then
+		p=$(awk '/^\[  PASSED  \]/ { s += $4 } END { print s + 0 }' "$log")
+		f=$(awk '/^\[  FAILED  \] [0-9]+ test/ { s += $4 } END { print s + 0 }' "$log")
+	else
+		p=$(grep -c '^ok ' "$log")
+		f=$(grep -c '^not ok ' "$log")
+	fi
+	echo "$p $f"
+}
+
+run_suite() {
+	local name=$1 log rc p f
+	shift
+	log=$(mktemp)
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	read -r p f < <(count_output "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited $rc without reporting a failure"
+		f=1
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name ran no test"
+		f=1
+	fi
+	[ "$f" -gt 0 ] && SUITES_FAILED+=("$name")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	rm -f "$log"
+}
+
+run_unit() {
+	local t
+	for t in "$OUT"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_suite "unit/$(basename "$t")" "$t"
+	done
+}
+
+run_tools() {
+	run_suite tools/echo bash tests/echo/test_echo.sh "$OUT/ambit-echo"
+}
+
+run_e2e() {
+	local t
+	for t in tests/e2e/test_*.sh; do
+		run_suite "e2e/$(basename "$t" .sh)" bash "$t"
+	done
+}
+
+case $tier in
+all) run_unit; run_tools; run_e2e ;;
+unit) run_unit ;;
+tools) run_tools ;;
+e2e) run_e2e ;;
+*) echo "usage: tests/run.sh [all|unit|tools|e2e]" >&2; exit 2 ;;
+esac
+
+[ "${#SUITES_FAILED[@]}" -gt 0 ] && echo "failed suites: ${SUITES_FAILED[*]}"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ambit-probe: a test client that reports what a socket saw, so end-to-end
+ * tests can assert on it.
+ *
+ *   ambit-probe tcp ADDR:PORT [-n COUNT]
+ *       connect COUNT times (default 1); per connection print one line
+ *       "ok <first line from server> peer=<getpeername>" or "err <ERRNO>".
+ *   ambit-probe udp ADDR:PORT MESSAGE [--connect]
+ *       send one datagram (sendto, or connect+send), wait 2 s for a reply,
+ *       print "ok <reply> from=<source address> peer=<getpeername|->".
+ * ADDR is IPv4 or [IPv6]. Exit 0 when every attempt succeeded, else 1.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	const char *colon = strrchr(s, ':');
+	struct sockaddr_in *in4 = (void *)ss;
+	struct sockaddr_in6 *in6 = (void *)ss;
+	size_t n;
+
+	if (!colon || (n = (size_t)(colon - s)) >= sizeof(host) || n < 1)
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)atoi(colon + 1));
+		*len = sizeof(*in6);
+		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0 : -1;
+	}
+	in4->sin_family = AF_INET;
+	in4->sin_port = htons((uint16_t)atoi(colon + 1));
+	*len = sizeof(*in4);
+	return inet_pton(AF_INET, host, &in4->sin_addr) == 1 ? 0 : -1;
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &in4->sin_addr, a, sizeof(a));
+		snprintf(buf, size, "%s:%u", a, ntohs(in4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, size, "[%s]:%u", a, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, size, "-");
+	}
+	return buf;
+}
+
+static void peer_str(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		snprintf(buf, size, "-");
+	else
+		addr_str(&ss, buf, size);
+}
+
+/* Read up to the first newline (or EOF / 2 s). */
+static int read_line(int fd, char *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t n = 0;
+
+	while (n + 1 < size && poll(&p, 1, 2000) > 0) {
+		ssize_t r = read(fd, buf + n, 1);
+
+		if (r <= 0 || buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return n ? 0 : -1;
+}
+
+static int tcp_once(const struct sockaddr_storage *ss, socklen_t len)
+{
+	char line[256], peer[80];
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		printf("err %s\n", strerrorname_np(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	peer_str(fd, peer, sizeof(peer));
+	if (read_line(fd, line, sizeof(line)))
+		snprintf(line, sizeof(line), "(no data)");
+	printf("ok %s peer=%s\n", line, peer);
+	close(fd);
+	return 0;
+}
+
+static int udp_once(const struct sockaddr_storage *ss, socklen_t len,
+		    const char *msg, int do_connect)
+{
+	struct sockaddr_storage from = {};
+	socklen_t flen = sizeof(from);
+	struct pollfd p;
+	char buf[512], f[80], peer[80] = "-";
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (do_connect ? connect(fd, (const struct sockaddr *)ss, len) < 0 ||
+				 send(fd, msg, strlen(msg), 0) < 0
+		       : sendto(fd, msg, strlen(msg), 0,
+				(const struct sockaddr *)ss, len) < 0) {
+		printf("err %s\n", strerrorname_np(errno));
+		close(fd);
+		return -1;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, 2000) <= 0 ||
+	    (n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from,
+			  &flen)) < 0) {
+		printf("err %s\n", errno ? strerrorname_np(errno) : "ETIMEDOUT");
+		close(fd);
+		return -1;
+	}
+	buf[n] = '\0';
+	if (do_connect)
+		peer_str(fd, peer, sizeof(peer));
+	printf("ok %s from=%s peer=%s\n", buf, addr_str(&from, f, sizeof(f)), peer);
+	close(fd);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT]\n"
+			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long count = 1, i, fails = 0;
+
+	if (argc < 3 || parse_addr(argv[2], &ss, &len))
+		usage();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "udp")) {
+		if (argc < 4)
+			usage();
+		return udp_once(&ss, len, argv[3],
+				argc > 4 && !strcmp(argv[4], "--connect")) ? 1 : 0;
+	}
+	if (strcmp(argv[1], "tcp"))
+		usage();
+	if (argc == 5 && !strcmp(argv[3], "-n"))
+		count = atol(argv[4]);
+	for (i = 0; i < count; i++)
+		fails += tcp_once(&ss, len) ? 1 : 0;
+	return fails ? 1 : 0;
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ambit: the CLI. A thin client: it reads the input file, sends it with its
+ * arguments to ambitd over the control socket and prints what comes back.
+ * Help is answered here, so it works without a daemon.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ambit/pin.h"
+#include "proto.h"
+
+struct verb {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int takes_file;
+};
+
+static const struct verb verbs[] = {
+	{ "apply", "apply -f FILE|- [--dry-run] [--allow-unresolved]",
+	  "Create or update Services, EndpointSlices, HTTPRoutes and Enrollments\n"
+	  "from Kubernetes YAML (several documents or a kind: List). All or\n"
+	  "nothing: any error leaves the running configuration untouched.\n"
+	  "  --dry-run           validate and compile only\n"
+	  "  --allow-unresolved  accept references to missing Services/ports\n", 1 },
+	{ "delete", "delete -f FILE|- [--allow-unresolved]",
+	  "Delete the objects named in FILE (matched by kind, namespace, name).\n", 1 },
+	{ "get", "get services|routes|endpoints|enrollments [-o wide|json|yaml]",
+	  "List objects with what the data plane does with them. -o yaml prints\n"
+	  "the stored objects, ready to feed back to 'ambit apply'.\n", 0 },
+	{ "describe", "describe route [NAMESPACE/]NAME",
+	  "Show a route's parents and conditions, rules and data plane mode.\n", 0 },
+	{ "enroll", "enroll --cgroup PATH | --netns PATH [--name N] [--namespace NS] [--pod NAME]",
+	  "Put a workload in the mesh: its connections to Service VIPs are\n"
+	  "redirected. By cgroup v2 directory or network namespace path.\n", 0 },
+	{ "unenroll", "unenroll --cgroup PATH | --netns PATH | --name N [--namespace NS]",
+	  "Take a workload out of the mesh.\n", 0 },
+	{ "trace", "trace --cgroup PATH|--netns PATH --to ADDR:PORT [--udp]",
+	  "Explain what happens to a connection from a workload to ADDR:PORT,\n"
+	  "and why: enrollment, service, route, mode, backends and shares.\n", 0 },
+	{ "stats", "stats [-o json]",
+	  "Per service and backend counters from the data plane.\n", 0 },
+};
+#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: ambit [--socket PATH] COMMAND [ARGS]\n\n"
+		   "Pushes routing configuration to ambitd and shows what it does.\n\n"
+		   "Commands:\n");
+	for (i = 0; i < N_VERBS; i++)
+		fprintf(f, "  ambit %s\n", verbs[i].usage);
+	fprintf(f, "\n  --socket PATH   ambitd's socket (default %s, or $AMBIT_SOCKET)\n"
+		   "  COMMAND --help  help for one command\n"
+		   "Exit status: 0 on success, 1 on any error.\n",
+		AMBIT_SOCKET_DEFAULT);
+}
+
+static const struct verb *find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_VERBS; i++) {
+		if (!strcmp(verbs[i].name, name))
+			return &verbs[i];
+	}
+	return NULL;
+}
+
+static int read_input(const char *path, char **buf, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	size_t cap = 65536, n;
+
+	if (!f)
+		return -errno;
+	*len = 0;
+	*buf = malloc(cap);
+	while (*buf && (n = fread(*buf + *len, 1, cap - *len, f)) > 0) {
+		*len += n;
+		if (*len > PROTO_MAX_BODY)
+			break;
+		if (*len == cap) {
+			char *b = realloc(*buf, cap * 2);
+
+			if (!b)
+				free(*buf);
+			*buf = b;
+			cap *= 2;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (!*buf)
+		return -ENOMEM;
+	return *len > PROTO_MAX_BODY ? -EFBIG : 0;
+}
+
+static int connect_daemon(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int call_daemon(const char *sock, int argc, char **argv,
+		       const char *body, size_t len)
+{
+	uint32_t code;
+	char *out, *err;
+	int fd = connect_daemon(sock), ret;
+
+	if (fd < 0) {
+		fprintf(stderr, "error: cannot reach ambitd at %s: %s\n", sock,
+			strerror(-fd));
+		return 1;
+	}
+	ret = proto_send_request(fd, argc, argv, body, len);
+	if (!ret)
+		ret = proto_recv_reply(fd, &code, &out, &err);
+	close(fd);
+	if (ret) {
+		fprintf(stderr, "error: talking to ambitd: %s\n", strerror(-ret));
+		return 1;
+	}
+	fputs(out, stdout);
+	fputs(err, stderr);
+	free(out);
+	free(err);
+	return code ? 1 : 0;
+}
+
+/* apply/delete: take -f FILE out of the arguments and send its content. */
+static int run_with_file(const char *sock, int argc, char **argv)
+{
+	char *args[PROTO_MAX_ARGS + 2], *body = NULL;
+	const char *file = NULL;
+	int n = 0, i, ret;
+	size_t len = 0;
+
+	for (i = 0; i < argc && n < PROTO_MAX_ARGS - 2; i++) {
+		if ((!strcmp(argv[i], "-f") || !strcmp(argv[i], "--filename")) &&
+		    i + 1 < argc)
+			file = argv[++i];
+		else
+			args[n++] = argv[i];
+	}
+	if (!file) {
+		fprintf(stderr, "error: %s: -f FILE (or -f - for stdin) is required\n",
+			argv[0]);
+		return 1;
+	}
+	ret = read_input(file, &body, &len);
+	if (ret) {
+		fprintf(stderr, "error: %s: %s\n", file, ret == -EFBIG ?
+			"larger than 64 MiB, refused" : strerror(-ret));
+		free(body);
+		return 1;
+	}
+	args[n++] = "--filename";
+	args[n++] = (char *)(strcmp(file, "-") ? file : "<stdin>");
+	ret = call_daemon(sock, n, args, body, len);
+	free(body);
+	return ret;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
+		    !strcmp(argv[i], "help"))
+			return true;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = getenv("AMBIT_SOCKET") ? getenv("AMBIT_SOCKET")
+						   : AMBIT_SOCKET_DEFAULT;
+	const struct verb *v;
+	int i = 1;
+
+	if (i + 1 < argc && !strcmp(argv[i], "--socket")) {
+		sock = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
+	    !strcmp(argv[i], "help")) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? 1 : 0;
+	}
+	v = find_verb(argv[i]);
+	if (!v) {
+		fprintf(stderr, "error: unknown command '%s'\n\n", argv[i]);
+		usage(stderr);
+		return 1;
+	}
+	if (wants_help(argc - i, argv + i)) {
+		printf("Usage: ambit %s\n\n%s", v->usage, v->help);
+		return 0;
+	}
+	if (argc - i > PROTO_MAX_ARGS) {
+		fprintf(stderr, "error: too many arguments\n");
+		return 1;
+	}
+	if (v->takes_file)
+		return run_with_file(sock, argc - i, argv + i);
+	return call_daemon(sock, argc - i, argv + i, NULL, 0);
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ambit stats and ambit describe route. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+/* Sum one per-CPU counter entry. */
+static int stats_sum(int fd, const struct ambit_stats_key *k,
+		     struct ambit_stats_val *sum)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct ambit_stats_val *v;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, k, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < ncpu; i++) {
+		sum->connects += v[i].connects;
+		sum->no_endpoint += v[i].no_endpoint;
+		sum->l7_passed += v[i].l7_passed;
+	}
+	free(v);
+	return 0;
+}
+
+static const struct img_service *svc_by_id(const struct daemon *d, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < d->img.n_svcs; i++) {
+		if (mapsync_svc_id(&d->ms, &d->img.svcs[i].key) == id)
+			return &d->img.svcs[i];
+	}
+	return NULL;
+}
+
+static void stats_row(const struct daemon *d, const struct ambit_stats_key *k,
+		      const struct ambit_stats_val *v, bool json, int n,
+		      struct sbuf *out)
+{
+	const struct img_service *s = svc_by_id(d, k->svc_id);
+	const char *backend = "(service)";
+	char name[300] = "(removed)", addr[80] = "-";
+
+	if (s) {
+		snprintf(name, sizeof(name), "%s/%s", s->svc->ns, s->svc->name);
+		svc_key_str(&s->key, addr, sizeof(addr));
+		if (k->backend_id < s->n_versions)
+			backend = s->versions[k->backend_id].name;
+	}
+	if (!json) {
+		sb_printf(out, "%-28s %-28s %-20s %10llu %11llu %9llu\n", name, addr,
+			  backend, (unsigned long long)v->connects,
+			  (unsigned long long)v->no_endpoint,
+			  (unsigned long long)v->l7_passed);
+		return;
+	}
+	sb_printf(out, "%s{\"service\":", n ? ",\n" : "");
+	sb_json_str(out, name);
+	sb_printf(out, ",\"address\":");
+	sb_json_str(out, addr);
+	sb_printf(out, ",\"backend\":");
+	sb_json_str(out, backend);
+	sb_printf(out, ",\"connects\":%llu,\"noEndpoint\":%llu,\"l7Passed\":%llu}",
+		  (unsigned long long)v->connects,
+		  (unsigned long long)v->no_endpoint,
+		  (unsigned long long)v->l7_passed);
+}
+
+int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
+	      struct sbuf *err)
+{
+	bool json = rq->argc > 2 && !strcmp(rq->argv[1], "-o") &&
+		    !strcmp(rq->argv[2], "json");
+	struct ambit_stats_key k, prev;
+	struct ambit_stats_val v;
+	bool first = true;
+	int n = 0;
+
+	if (rq->argc > 1 && !json) {
+		sb_printf(err, "error: stats: usage: ambit stats [-o json]\n");
+		return 1;
+	}
+	sb_printf(out, json ? "{\"applies\":%llu,\"applyErrors\":%llu,\"counters\":["
+		       : "applies: %llu (errors: %llu)\n",
+		  (unsigned long long)d->applies,
+		  (unsigned long long)d->apply_errors);
+	if (!json)
+		sb_printf(out, "%-28s %-28s %-20s %10s %11s %9s\n", "SERVICE",
+			  "ADDRESS", "BACKEND", "CONNECTS", "NO_ENDPOINT",
+			  "L7_PASSED");
+	while (!bpf_map_get_next_key(d->dp.stats_fd, first ? NULL : &prev, &k)) {
+		first = false;
+		prev = k;
+		if (!stats_sum(d->dp.stats_fd, &k, &v))
+			stats_row(d, &k, &v, json, n++, out);
+	}
+	if (json)
+		sb_printf(out, "]}\n");
+	return 0;
+}
+
+/* ---- describe route ----------------------------------------------------- */
+
+static void describe_match(const struct route_match *m, struct sbuf *out)
+{
+	static const char *const ptype[] = { "PathPrefix", "Exact", "RegularExpression" };
+	size_t i;
+
+	sb_printf(out, "      - path %s %s", ptype[m->path.type % 3],
+		  m->has_path ? m->path.value : "/");
+	for (i = 0; i < m->n_headers; i++)
+		sb_printf(out, ", header %s %s %s", m->headers[i].name,
+			  m->headers[i].type == MATCH_REGEX ? "~" : "=",
+			  m->headers[i].value);
+	for (i = 0; i < m->n_query; i++)
+		sb_printf(out, ", query %s %s %s", m->query[i].name,
+			  m->query[i].type == MATCH_REGEX ? "~" : "=",
+			  m->query[i].value);
+	if (m->method)
+		sb_printf(out, ", method %s", m->method);
+	sb_printf(out, "\n");
+}
+
+static void describe_rule(const struct route_rule *r, size_t idx,
+			  struct sbuf *out)
+{
+	static const char *const ftype[] = { "?", "RequestHeaderModifier",
+		"ResponseHeaderModifier", "RequestRedirect", "URLRewrite",
+		"RequestMirror", "ExtensionRef" };
+	size_t i;
+
+	sb_printf(out, "  rule %zu%s%s:\n    matches:%s\n", idx, r->name ? " " : "",
+		  r->name ? r->name : "", r->n_matches ? "" : " every request");
+	for (i = 0; i < r->n_matches; i++)
+		describe_match(&r->matches[i], out);
+	for (i = 0; i < r->n_filters; i++)
+		sb_printf(out, "    filter: %s\n", ftype[r->filters[i].type % 7]);
+	for (i = 0; i < r->n_backends; i++)
+		sb_printf(out, "    backend: %s%s%s:%u weight %u\n",
+			  r->backends[i].ref.ns ? r->backends[i].ref.ns : "",
+			  r->backends[i].ref.ns ? "/" : "", r->backends[i].ref.name,
+			  r->backends[i].ref.port, r->backends[i].weight);
+}
+
+static const struct object *find_route(const struct daemon *d, const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	size_t i;
+
+	for (i = 0; i < d->st.objs.n; i++) {
+		const struct object *o = d->st.objs.v[i];
+
+		if (o->kind != OBJ_HTTP_ROUTE)
+			continue;
+		if (slash ? (!strncmp(o->ns, arg, (size_t)(slash - arg)) &&
+			     !o->ns[slash - arg] && !strcmp(o->name, slash + 1))
+			  : (!strcmp(o->ns, "default") && !strcmp(o->name, arg)))
+			return o;
+	}
+	return NULL;
+}
+
+static void describe_dataplane(const struct daemon *d, const struct object *o,
+			       struct sbuf *out)
+{
+	char key[80];
+	size_t i;
+
+	sb_printf(out, "data plane:\n");
+	for (i = 0; i < d->img.n_svcs; i++) {
+		const struct img_service *s = &d->img.svcs[i];
+
+		if (s->route != o)
+			continue;
+		sb_printf(out, "  %s  %s%s%s\n", svc_key_str(&s->key, key, sizeof(key)),
+			  s->l7 ? "L7 (proxy not available): " : "L4",
+			  s->l7 ? s->l7_reason : "", "");
+	}
+}
+
+int cmd_describe(struct daemon *d, struct request *rq, struct sbuf *out,
+		 struct sbuf *err)
+{
+	const struct object *o;
+	size_t i;
+
+	if (rq->argc != 3 || strcmp(rq->argv[1], "route")) {
+		sb_printf(err, "error: usage: ambit describe route [NAMESPACE/]NAME\n");
+		return 1;
+	}
+	o = find_route(d, rq->argv[2]);
+	if (!o) {
+		sb_printf(err, "error: httproute %s not found\n", rq->argv[2]);
+		return 1;
+	}
+	sb_printf(out, "name: %s\nnamespace: %s\nparents:\n", o->name, o->ns);
+	for (i = 0; i < d->img.n_status; i++) {
+		const struct route_status *s = &d->img.status[i];
+
+		if (s->route == o)
+			sb_printf(out, "  %s/%s  Accepted=%s (%s)  ResolvedRefs=%s "
+				  "(%s)%s%s\n", o->route.parents[s->parent].ref.kind,
+				  o->route.parents[s->parent].ref.name,
+				  s->accepted ? "True" : "False", s->accepted_reason,
+				  s->resolved ? "True" : "False", s->resolved_reason,
+				  s->message ? "  " : "", s->message ? s->message : "");
+	}
+	sb_printf(out, "rules:\n");
+	for (i = 0; i < o->route.n_rules; i++)
+		describe_rule(&o->route.rules[i], i, out);
+	describe_dataplane(d, o, out);
+	return 0;
+}

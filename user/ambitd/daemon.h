@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The daemon's state and the pieces its commands share. */
+#ifndef AMBITD_DAEMON_H
+#define AMBITD_DAEMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "compile.h"
+#include "dataplane.h"
+#include "diag.h"
+#include "mapsync.h"
+#include "proto.h"
+#include "sbuf.h"
+#include "store.h"
+#include "validate.h"
+
+/* One Enrollment resolved to what the BPF programs check. */
+struct enrolled {
+	const struct object *obj;
+	__u32 kind; /* AMBIT_ENROLL_* */
+	__u64 id;   /* netns cookie or cgroup id; 0 when unresolved */
+	int err;    /* why unresolved (-errno), 0 otherwise */
+};
+
+struct enroll_set {
+	struct enrolled *v;
+	size_t n;
+};
+
+struct daemon {
+	struct dataplane dp;
+	struct mapsync ms;
+	struct store st;
+	struct image img;      /* compiled from st */
+	struct enroll_set en;  /* resolved from st */
+	char state_path[PATH_MAX];
+	char socket_path[PATH_MAX];
+	int listen_fd;
+	bool teardown_on_exit;
+	bool stop;
+	__u64 applies;
+	__u64 apply_errors;
+};
+
+/**
+ * daemon_transact() - make candidate @c the running configuration:
+ * validate, resolve enrollments, compile, persist, write maps, commit.
+ * On any failure nothing changes and the reasons go to @err.
+ * @c is consumed either way. Return: 0 or -errno.
+ */
+int daemon_transact(struct daemon *d, struct candidate *c,
+		    const struct validate_opts *vo, struct sbuf *err);
+
+/** daemon_dry_run() - daemon_transact() up to, not including, publishing. */
+int daemon_dry_run(struct daemon *d, struct candidate *c,
+		   const struct validate_opts *vo, struct sbuf *err);
+
+/**
+ * enroll_resolve() - netns cookies / cgroup ids for every Enrollment in
+ * @all. With @strict an unresolvable path is an error in @dg (apply);
+ * without, it is recorded in the entry (restore at start-up).
+ * Return: 0, -EINVAL (strict), -ENOMEM.
+ */
+int enroll_resolve(const struct objvec *all, struct enroll_set *out,
+		   struct diags *dg, bool strict);
+
+/** enroll_sync() - make the enroll map hold exactly @en. 0 or -errno. */
+int enroll_sync(int map_fd, const struct enroll_set *en);
+
+/** enroll_set_free() - release @en. */
+void enroll_set_free(struct enroll_set *en);
+
+/** Command handlers: exit code 0/1, text for stdout in @out, stderr @err. */
+int cmd_apply(struct daemon *d, struct request *rq, struct sbuf *out,
+	      struct sbuf *err);
+int cmd_delete(struct daemon *d, struct request *rq, struct sbuf *out,
+	       struct sbuf *err);
+int cmd_get(struct daemon *d, struct request *rq, struct sbuf *out,
+	    struct sbuf *err);
+int cmd_describe(struct daemon *d, struct request *rq, struct sbuf *out,
+		 struct sbuf *err);
+int cmd_enroll(struct daemon *d, struct request *rq, struct sbuf *out,
+	       struct sbuf *err);
+int cmd_unenroll(struct daemon *d, struct request *rq, struct sbuf *out,
+		 struct sbuf *err);
+int cmd_trace(struct daemon *d, struct request *rq, struct sbuf *out,
+	      struct sbuf *err);
+int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
+	      struct sbuf *err);
+
+#endif

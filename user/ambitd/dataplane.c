@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dataplane.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "ambit/pin.h"
+#include "connect.skel.h"
+#include "log.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* Attach points, restore hooks first: a socket must never be redirected
+ * before the hooks that give its VIP back are in place. */
+struct attach_point {
+	const char *pin; /* under <bpffs>/links/ */
+	enum bpf_attach_type type;
+	size_t prog_off; /* offsetof the program in the skeleton's progs */
+};
+
+#define PROG(name) offsetof(struct connect_bpf, progs.name)
+static const struct attach_point attach_points[] = {
+	{ "getpeername4", BPF_CGROUP_INET4_GETPEERNAME, PROG(ambit_peer4) },
+	{ "getpeername6", BPF_CGROUP_INET6_GETPEERNAME, PROG(ambit_peer6) },
+	{ "recvmsg4", BPF_CGROUP_UDP4_RECVMSG, PROG(ambit_recvmsg4) },
+	{ "recvmsg6", BPF_CGROUP_UDP6_RECVMSG, PROG(ambit_recvmsg6) },
+	{ "connect4", BPF_CGROUP_INET4_CONNECT, PROG(ambit_conn4) },
+	{ "connect6", BPF_CGROUP_INET6_CONNECT, PROG(ambit_conn6) },
+	{ "sendmsg4", BPF_CGROUP_UDP4_SENDMSG, PROG(ambit_sendmsg4) },
+	{ "sendmsg6", BPF_CGROUP_UDP6_SENDMSG, PROG(ambit_sendmsg6) },
+};
+#define N_ATTACH (sizeof(attach_points) / sizeof(attach_points[0]))
+
+static const char *const pinned_maps[] = {
+	AMBIT_MAP_SERVICES, AMBIT_MAP_ENDPOINTS, AMBIT_MAP_ENROLL,
+	AMBIT_MAP_ORIG_DST, AMBIT_MAP_UDP_RNAT,  AMBIT_MAP_STATS,
+};
+#define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+static struct bpf_program *ap_prog(struct connect_bpf *skel,
+				   const struct attach_point *ap)
+{
+	return *(struct bpf_program **)((char *)skel + ap->prog_off);
+}
+
+__u64 cgroup_id_of(const char *path)
+{
+	struct {
+		struct file_handle fh;
+		__u64 id;
+	} h = { .fh.handle_bytes = sizeof(__u64) };
+	int mount_id;
+
+	/* On cgroup2 the file handle of a directory is its 64-bit id. */
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return 0;
+	return h.id;
+}
+
+struct cookie_req {
+	int fd;
+	__u64 cookie;
+	int err;
+};
+
+/* setns() only moves the calling thread: do it in a throwaway thread. */
+static void *cookie_thread(void *arg)
+{
+	struct cookie_req *r = arg;
+	socklen_t len = sizeof(r->cookie);
+	int s;
+
+	if (setns(r->fd, CLONE_NEWNET) < 0) {
+		r->err = -errno;
+		return NULL;
+	}
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		r->err = -errno;
+		return NULL;
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &r->cookie, &len) < 0)
+		r->err = -errno;
+	close(s);
+	return NULL;
+}
+
+int netns_cookie_of(const char *path, __u64 *cookie)
+{
+	struct cookie_req r = { .fd = open(path, O_RDONLY | O_CLOEXEC) };
+	pthread_t t;
+	int err;
+
+	if (r.fd < 0)
+		return -errno;
+	err = pthread_create(&t, NULL, cookie_thread, &r);
+	if (!err)
+		pthread_join(t, NULL);
+	close(r.fd);
+	if (err)
+		return -err;
+	*cookie = r.cookie;
+	return r.err;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int bpffs_prepare(const char *dir)
+{
+	char parent[PATH_MAX], links[PATH_MAX + 16];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	/* A fresh host may have nothing on /sys/fs/bpf: mount it, as other
+	 * BPF agents do. Any other place must already be a bpffs. */
+	if (!is_bpffs(parent) && !strcmp(parent, "/sys/fs/bpf") &&
+	    mount("bpf", parent, "bpf", 0, "mode=0700") < 0) {
+		pr_err("mount bpffs on %s: %s (%d)", parent, strerror(errno), -errno);
+		return -errno;
+	}
+	if (!is_bpffs(parent)) {
+		pr_err("%s is not on a bpffs mount (mount -t bpf bpf %s)", dir, parent);
+		return -ENOTDIR;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(links, sizeof(links), "%s/%s", dir, AMBIT_LINK_DIR);
+	if (mkdir(links, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void link_path(const struct dataplane *dp, const char *name,
+		      char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s/%s", dp->bpffs, AMBIT_LINK_DIR, name);
+}
+
+/* A pinned link from an earlier daemon: check it is ours, then switch it to
+ * the freshly loaded program in one step. */
+static int adopt_link(struct dataplane *dp, const struct attach_point *ap,
+		      int fd, struct bpf_program *prog)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		return err;
+	if (info.type != BPF_LINK_TYPE_CGROUP ||
+	    info.cgroup.attach_type != ap->type ||
+	    info.cgroup.cgroup_id != dp->cgroup_id) {
+		pr_err("pinned link %s is attached elsewhere (cgroup id %llu, "
+		       "want %llu): run ambitd --teardown first", ap->pin,
+		       (unsigned long long)info.cgroup.cgroup_id,
+		       (unsigned long long)dp->cgroup_id);
+		return -EEXIST;
+	}
+	err = bpf_link_update(fd, bpf_program__fd(prog), NULL);
+	if (err)
+		pr_err("update link %s: %s (%d)", ap->pin, strerror(-err), err);
+	return err;
+}
+
+static int attach_one(struct dataplane *dp, const struct attach_point *ap)
+{
+	struct bpf_program *prog = ap_prog(dp->skel, ap);
+	struct bpf_link *link;
+	char path[PATH_MAX + 64];
+	int fd, err;
+
+	link_path(dp, ap->pin, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		err = adopt_link(dp, ap, fd, prog);
+		close(fd);
+		dp->adopted += !err;
+		return err;
+	}
+	link = bpf_program__attach_cgroup(prog, dp->cgroup_fd);
+	if (!link) {
+		err = -errno;
+		pr_err("attach %s to %s: %s (%d)", ap->pin, dp->cgroup,
+		       strerror(-err), err);
+		return err;
+	}
+	err = bpf_link__pin(link, path);
+	if (err)
+		pr_err("pin link %s: %s (%d)", path, strerror(-err), err);
+	/* The pin keeps the attachment alive; our handle can go. */
+	bpf_link__destroy(link);
+	return err;
+}
+
+static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
+	int err;
+
+	dp->skel = connect_bpf__open_opts(&opts);
+	if (!dp->skel)
+		return -errno;
+	bpf_map__set_max_entries(dp->skel->maps.ambit_services, sz->services);
+	bpf_map__set_max_entries(dp->skel->maps.ambit_endpoints, sz->endpoints);
+	bpf_map__set_max_entries(dp->skel->maps.ambit_enroll, sz->enroll);
+	err = connect_bpf__load(dp->skel);
+	if (err) {
+		pr_err("load BPF programs: %s (%d); pinned maps of another "
+		       "size or layout in %s? (ambitd --teardown)",
+		       strerror(-err), err, dp->bpffs);
+		return err;
+	}
+	dp->services_fd = bpf_map__fd(dp->skel->maps.ambit_services);
+	dp->endpoints_fd = bpf_map__fd(dp->skel->maps.ambit_endpoints);
+	dp->enroll_fd = bpf_map__fd(dp->skel->maps.ambit_enroll);
+	dp->stats_fd = bpf_map__fd(dp->skel->maps.ambit_stats);
+	return 0;
+}
+
+int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
+	    const struct dp_sizes *sz)
+{
+	size_t i;
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->cgroup_fd = -1;
+	snprintf(dp->bpffs, sizeof(dp->bpffs), "%s", bpffs);
+	snprintf(dp->cgroup, sizeof(dp->cgroup), "%s", cgroup);
+	err = bpffs_prepare(bpffs);
+	if (err)
+		return err;
+	dp->cgroup_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dp->cgroup_id = cgroup_id_of(cgroup);
+	if (dp->cgroup_fd < 0 || !dp->cgroup_id) {
+		err = -errno;
+		pr_err("open cgroup %s: %s (%d)", cgroup, strerror(-err), err);
+		return err;
+	}
+	err = load_skel(dp, sz);
+	for (i = 0; !err && i < N_ATTACH; i++)
+		err = attach_one(dp, &attach_points[i]);
+	return err;
+}
+
+void dp_close(struct dataplane *dp)
+{
+	connect_bpf__destroy(dp->skel);
+	dp->skel = NULL;
+	if (dp->cgroup_fd >= 0)
+		close(dp->cgroup_fd);
+	dp->cgroup_fd = -1;
+}
+
+/* Unpinning the last reference to a link detaches it. */
+int dp_teardown(struct dataplane *dp)
+{
+	char path[PATH_MAX + 64];
+	int err = 0;
+	size_t i;
+
+	for (i = N_ATTACH; i-- > 0;) {
+		link_path(dp, attach_points[i].pin, path, sizeof(path));
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
+	}
+	for (i = 0; i < N_MAPS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dp->bpffs, pinned_maps[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
+	}
+	link_path(dp, "", path, sizeof(path));
+	rmdir(path);
+	rmdir(dp->bpffs);
+	return err;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The BPF side of the daemon: load the programs, attach them to one cgroup
+ * subtree with pinned links, and reuse what a previous daemon pinned so a
+ * restart never leaves a gap in redirection.
+ */
+#ifndef AMBITD_DATAPLANE_H
+#define AMBITD_DATAPLANE_H
+
+#include <linux/types.h>
+#include <limits.h>
+
+struct connect_bpf;
+
+struct dp_sizes {
+	__u32 services;
+	__u32 endpoints;
+	__u32 enroll;
+};
+
+struct dataplane {
+	struct connect_bpf *skel;
+	char bpffs[PATH_MAX];
+	char cgroup[PATH_MAX];
+	int cgroup_fd;
+	__u64 cgroup_id;
+	int services_fd; /* map fds, owned by the skeleton */
+	int endpoints_fd;
+	int enroll_fd;
+	int stats_fd;
+	int adopted; /* links found pinned and updated in place */
+};
+
+/**
+ * dp_open() - load, pin and attach. Maps pinned under @bpffs by an earlier
+ * daemon are reused (their contents keep serving); pinned links are
+ * switched to the new programs atomically with BPF_LINK_UPDATE.
+ * Return: 0 or -errno, with the reason logged.
+ */
+int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
+	    const struct dp_sizes *sz);
+
+/** dp_close() - drop our references; pinned state keeps working. */
+void dp_close(struct dataplane *dp);
+
+/** dp_teardown() - detach every link and unpin everything (clean stop). */
+int dp_teardown(struct dataplane *dp);
+
+/** cgroup_id_of() - the cgroup v2 id of directory @path, or 0 (errno). */
+__u64 cgroup_id_of(const char *path);
+
+/**
+ * netns_cookie_of() - the cookie of the network namespace at @path (e.g.
+ * /run/netns/NAME or /proc/PID/ns/net). Return: 0 or -errno.
+ */
+int netns_cookie_of(const char *path, __u64 *cookie);
+
+/** bpffs_prepare() - make @dir usable: mount bpffs where needed, mkdir. */
+int bpffs_prepare(const char *dir);
+
+#endif

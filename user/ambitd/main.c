@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ambitd: the node daemon. Loads and attaches the BPF programs (adopting
+ * whatever an earlier instance pinned), restores the persisted
+ * configuration, and serves the CLI on a root-only Unix socket.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ambit/pin.h"
+#include "daemon.h"
+#include "log.h"
+
+struct options {
+	const char *cgroup;
+	const char *bpffs;
+	const char *socket;
+	const char *state_dir;
+	struct dp_sizes sizes;
+	bool teardown;
+	bool teardown_on_exit;
+	int verbose;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ambitd --cgroup PATH [OPTIONS]\n"
+"       ambitd --teardown [--bpffs DIR]\n"
+"\n"
+"The ambit node daemon: redirects connections from enrolled workloads to\n"
+"Service VIPs straight to backends chosen by HTTPRoute weights.\n"
+"\n"
+"  --cgroup PATH        cgroup v2 directory whose subtree gets the programs\n"
+"                       (the pods' parent; never the host root by default)\n"
+"  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
+"  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
+"  --state-dir DIR      persisted configuration (default " AMBIT_STATE_DEFAULT ")\n"
+"  --max-services N     service-port map size (default %u)\n"
+"  --max-endpoints N    endpoint map size (default %u)\n"
+"  --teardown-on-exit   detach and unpin everything on SIGTERM/SIGINT\n"
+"                       (default: leave it running, a restart adopts it)\n"
+"  --teardown           detach and unpin everything now, then exit\n"
+"  -v, --verbose        more logs (-vv: libbpf debug)\n"
+"  -h, --help           this text\n",
+		AMBIT_DEF_SERVICES, AMBIT_DEF_ENDPOINTS);
+}
+
+static int parse_u32(const char *s, __u32 *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*end || !*s || v == 0 || v > 100000000ul)
+		return -EINVAL;
+	*out = (__u32)v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "max-services", required_argument, NULL, 'S' },
+		{ "max-endpoints", required_argument, NULL, 'E' },
+		{ "teardown", no_argument, NULL, 'T' },
+		{ "teardown-on-exit", no_argument, NULL, 'X' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->cgroup = optarg; break;
+		case 'b': o->bpffs = optarg; break;
+		case 's': o->socket = optarg; break;
+		case 'd': o->state_dir = optarg; break;
+		case 'S': if (parse_u32(optarg, &o->sizes.services)) goto bad; break;
+		case 'E': if (parse_u32(optarg, &o->sizes.endpoints)) goto bad; break;
+		case 'T': o->teardown = true; break;
+		case 'X': o->teardown_on_exit = true; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); exit(0);
+		default: goto bad;
+		}
+	}
+	if (optind != argc || (!o->cgroup && !o->teardown))
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "ambitd: bad arguments (need --cgroup PATH; see --help)\n");
+	return -EINVAL;
+}
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static int listen_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	/* Created 0600 from the start: no window where others can connect. */
+	mode_t old = umask(0177);
+	int err = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+
+	umask(old);
+	if (err || listen(fd, 64)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static char *parent_dir(const char *path, char *buf, size_t size)
+{
+	char *slash;
+
+	snprintf(buf, size, "%s", path);
+	slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = '\0';
+	return buf;
+}
+
+/* Bring the maps in line with the persisted configuration. */
+static int restore_config(struct daemon *d)
+{
+	struct diags dg = {};
+	char why[256] = "";
+	int err;
+
+	err = store_restore(&d->st, d->state_path, &dg);
+	if (err) {
+		char *text = diags_join(&dg);
+
+		pr_err("cannot restore %s: %s%s", d->state_path, strerror(-err),
+		       text ? text : "");
+		free(text);
+		diags_free(&dg);
+		return err;
+	}
+	enroll_resolve(&d->st.objs, &d->en, NULL, false);
+	err = compile_image(&d->st.objs, &d->img);
+	if (!err)
+		err = mapsync_apply(&d->ms, &d->img, why, sizeof(why));
+	if (!err)
+		err = enroll_sync(d->dp.enroll_fd, &d->en);
+	if (err)
+		pr_err("restore data plane: %s %s", strerror(-err), why);
+	else
+		pr_info("restored %zu objects, %zu service ports, %zu enrollments",
+			d->st.objs.n, d->img.n_svcs, d->en.n);
+	return err;
+}
+
+typedef int (*cmd_fn)(struct daemon *, struct request *, struct sbuf *,
+		      struct sbuf *);
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+} commands[] = {
+	{ "apply", cmd_apply },       { "delete", cmd_delete },
+	{ "get", cmd_get },           { "describe", cmd_describe },
+	{ "enroll", cmd_enroll },     { "unenroll", cmd_unenroll },
+	{ "trace", cmd_trace },       { "stats", cmd_stats },
+};
+
+static int dispatch(struct daemon *d, struct request *rq, struct sbuf *out,
+		    struct sbuf *err)
+{
+	size_t i;
+
+	for (i = 0; rq->argc > 0 && i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(rq->argv[0], commands[i].name))
+			return commands[i].fn(d, rq, out, err);
+	}
+	sb_printf(err, "error: unknown command '%s' (ambit --help)\n",
+		  rq->argc ? rq->argv[0] : "");
+	return 1;
+}
+
+/* Only root may change what every workload on the node connects to. */
+static bool peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void serve_one(struct daemon *d, int fd)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	struct sbuf out = {}, err = {};
+	struct request rq;
+	int code = 1, ret;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!peer_allowed(fd)) {
+		sb_printf(&err, "error: permission denied: ambitd only serves root\n");
+		pr_warn("refused a non-root client");
+	} else if ((ret = proto_recv_request(fd, &rq))) {
+		sb_printf(&err, "error: bad request: %s\n", ret == -EMSGSIZE ?
+			  "too large" : strerror(-ret));
+	} else {
+		code = dispatch(d, &rq, &out, &err);
+		pr_info("%s: %s", rq.argc ? rq.argv[0] : "?", code ? "failed" : "ok");
+		request_free(&rq);
+	}
+	if (out.oom || err.oom) {
+		code = 1;
+		sb_free(&out);
+		sb_free(&err);
+		sb_printf(&err, "error: out of memory\n");
+	}
+	proto_send_reply(fd, (uint32_t)code, sb_str(&out), out.len, sb_str(&err),
+			 err.len);
+	sb_free(&out);
+	sb_free(&err);
+}
+
+static void serve(struct daemon *d)
+{
+	struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
+	int fd;
+
+	while (!stop_requested) {
+		int n = poll(&p, 1, 250);
+
+		mapsync_reap(&d->ms, now_ms());
+		if (n <= 0)
+			continue;
+		fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_one(d, fd);
+		close(fd);
+	}
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int setup_paths(struct daemon *d, const struct options *o)
+{
+	char dir[PATH_MAX];
+	int err;
+
+	snprintf(d->socket_path, sizeof(d->socket_path), "%s", o->socket);
+	snprintf(d->state_path, sizeof(d->state_path), "%s/config.yaml",
+		 o->state_dir);
+	err = mkdir_p(o->state_dir, 0700);
+	if (!err)
+		err = mkdir_p(parent_dir(o->socket, dir, sizeof(dir)), 0755);
+	if (err)
+		pr_err("create directories: %s", strerror(-err));
+	return err;
+}
+
+static int run(struct daemon *d, const struct options *o)
+{
+	int err = setup_paths(d, o);
+
+	if (!err)
+		err = dp_open(&d->dp, o->bpffs, o->cgroup, &o->sizes);
+	if (!err) {
+		pr_info("programs attached to %s (%s pins in %s)", o->cgroup,
+			d->dp.adopted ? "adopted" : "new", o->bpffs);
+		err = mapsync_adopt(&d->ms, d->dp.services_fd, d->dp.endpoints_fd,
+				    o->sizes.services);
+	}
+	if (!err)
+		err = restore_config(d);
+	if (!err) {
+		d->listen_fd = listen_socket(d->socket_path);
+		err = d->listen_fd < 0 ? d->listen_fd : 0;
+		if (err)
+			pr_err("listen on %s: %s", d->socket_path, strerror(-err));
+	}
+	if (err)
+		return err;
+	pr_info("ready: serving %s", d->socket_path);
+	serve(d);
+	close(d->listen_fd);
+	unlink(d->socket_path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.bpffs = AMBIT_BPFFS_DEFAULT,
+		.socket = AMBIT_SOCKET_DEFAULT,
+		.state_dir = AMBIT_STATE_DEFAULT,
+		.sizes = { AMBIT_DEF_SERVICES, AMBIT_DEF_ENDPOINTS, AMBIT_DEF_ENROLL },
+	};
+	static struct daemon d = { .listen_fd = -1, .dp.cgroup_fd = -1 };
+	int err;
+
+	if (parse_options(argc, argv, &o))
+		return 1;
+	log_set_level(LOG_INFO + o.verbose);
+	log_hook_libbpf();
+	install_signals();
+	if (o.teardown) {
+		snprintf(d.dp.bpffs, sizeof(d.dp.bpffs), "%s", o.bpffs);
+		err = dp_teardown(&d.dp);
+		pr_info("teardown of %s: %s", o.bpffs, err ? strerror(-err) : "done");
+		return err ? 1 : 0;
+	}
+	err = run(&d, &o);
+	if (o.teardown_on_exit)
+		dp_teardown(&d.dp);
+	dp_close(&d.dp);
+	mapsync_free(&d.ms);
+	image_free(&d.img);
+	enroll_set_free(&d.en);
+	store_free(&d.st);
+	pr_info("stopped%s", o.teardown_on_exit ? " and torn down" : "");
+	return err ? 1 : 0;
+}
