@@ -71,26 +71,36 @@ e2e_setup() {
 	ip -n "$NS" -6 addr add fd00:a5::3/64 dev v6a nodad
 }
 
+# Stop a process we started: TERM, then KILL if it lingers.
+stop_pid() {
+	local i
+	kill "$1" 2>/dev/null || return 0
+	for i in $(seq 1 60); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 e2e_teardown() {
 	local p
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null
-	for p in "${BG_PIDS[@]}" $DAEMON_PID; do wait "$p" 2>/dev/null; done
+	for p in "${BG_PIDS[@]}" $DAEMON_PID; do stop_pid "$p"; done
 	"$AMBITD" --teardown --bpffs "$PINS" >/dev/null 2>&1
 	umount "$BPFFS" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	for p in client outsider backends; do rmdir "$CG/$p" 2>/dev/null; done
-	rmdir "$CG" 2>/dev/null
+	rmdir "$CG" 2>/dev/null || echo "# warning: $CG not removed (processes left?)"
 	rm -rf "$T"
 }
 
 # Run a command as a process of cgroup $1 inside the test namespace. The
 # cgroup is joined first: `ip netns exec` would hide the cgroup2 mount.
+IN_CG='echo $$ > "$1/cgroup.procs" && shift && exec nsenter --net="$0" "$@"'
 in_cg() {
 	local cg=$1
 	shift
-	bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec nsenter --net="$0" "$@"' \
-		"$NSPATH" "$CG/$cg" "$@"
+	bash -c "$IN_CG" "$NSPATH" "$CG/$cg" "$@"
 }
 
 client() { in_cg client "$@"; }
@@ -101,8 +111,9 @@ outsider() { in_cg outsider "$@"; }
 backend() {
 	local name=$1 ready=$T/ready.$1.$RANDOM
 	shift
-	in_cg backends "$ECHO" --name "$name" --ready-file "$ready" "$@" \
-		>"$T/echo.$name.log" 2>&1 &
+	# Not through in_cg: $! must be the backend itself, not a subshell.
+	bash -c "$IN_CG" "$NSPATH" "$CG/backends" "$ECHO" --name "$name" \
+		--ready-file "$ready" "$@" >"$T/echo.$name.log" 2>&1 &
 	BG_PIDS+=($!)
 	wait_for "backend $name ready" test -e "$ready"
 }
@@ -128,8 +139,7 @@ start_daemon() {
 
 stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
-	kill "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
+	stop_pid "$DAEMON_PID"
 	DAEMON_PID=
 }
 
