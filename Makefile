@@ -58,11 +58,11 @@ AMBIT_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/ambit/*.c))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
-TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe
+TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe $(OUT)/connbench
 
 BINS := $(OUT)/ambitd $(OUT)/ambit $(TEST_TOOLS)
 
-.PHONY: all test test-unit test-e2e bench check install clean help fuzz
+.PHONY: all tests test test-unit test-e2e bench check install clean help fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -103,6 +103,10 @@ $(OUT)/ambit-probe: tests/tools/ambit-probe.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD $< $(LDFLAGS) -o $@
 
+$(OUT)/connbench: tests/bench/connbench.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD $< $(LDFLAGS) -o $@
+
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD $< $(LIBAMBIT) $(LDFLAGS) \
@@ -110,6 +114,8 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
 
 $(OUT) $(OUT)/bpf $(OUT)/tests:
 	$(Q)mkdir -p $@
+
+tests: $(UNIT_BINS) $(TEST_TOOLS)
 
 # Every tier; the runner sums them and prints "N passed, N failed".
 test: all $(UNIT_BINS)
@@ -121,7 +127,7 @@ test-unit: $(UNIT_BINS)
 test-e2e: all
 	$(Q)OUT=$(OUT) tests/run.sh e2e
 
-bench: all
+bench: all tests
 	$(Q)OUT=$(OUT) tests/bench/run.sh
 
 check:

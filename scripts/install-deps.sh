@@ -13,7 +13,7 @@ PKGS=(
 	# user space libraries
 	libyaml-dev libpcre2-dev libcmocka-dev
 	# tests, demo and benchmarks
-	iproute2 util-linux curl wrk iptables nftables jq procps
+	iproute2 util-linux curl wrk iptables nftables jq procps bc
 	# sanitizer runtime for clang builds
 	libclang-rt-14-dev
 )

@@ -90,6 +90,7 @@ e2e_teardown() {
 	umount "$BPFFS" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	for p in client outsider backends; do rmdir "$CG/$p" 2>/dev/null; done
+	rmdir "$CG-plain" 2>/dev/null # benchmarks' program-free cgroup
 	rmdir "$CG" 2>/dev/null || echo "# warning: $CG not removed (processes left?)"
 	rm -rf "$T"
 }

@@ -56,6 +56,7 @@ get() { curl -sS --max-time 5 "$@"; }
 
 # raw HOST PORT DATA: send DATA, print everything until the server closes.
 raw() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
 		printf "%s" "$3" >&3; cat <&3' _ "$@"
 }
@@ -195,11 +196,11 @@ expect_true "a delayed answer does not block others ($t s)" \
 wait "$slow"
 
 two=$(get "$H4/one" "$H4/two")
-p=($(peers "$two"))
+mapfile -t p < <(peers "$two")
 expect_true "keep-alive: two requests share one connection" \
 	test "${#p[@]}" = 2 -a "${p[0]:-x}" = "${p[1]:-y}"
 two=$(get -H 'Connection: close' "$H4/one" "$H4/two")
-p=($(peers "$two"))
+mapfile -t p < <(peers "$two")
 expect_true "Connection: close is honoured" \
 	test "${#p[@]}" = 2 -a "${p[0]:-x}" != "${p[1]:-x}"
 hdrs=$(get -o /dev/null -D - -H 'Connection: close' "$H4/")
@@ -277,6 +278,7 @@ out=$("$BIN" --tcp-client "[::1]:$T" --count 3 2>"$TMP/err")
 expect_eq "tcp-client --count 3 over IPv6" "$out" $'beta\nbeta\nbeta'
 expect_has "tcp-client summary on stderr" "$(cat "$TMP/err")" \
 	"tcp-client [::1]:$T: 3 ok, 0 failed"
+# shellcheck disable=SC2016 # expanded by the inner bash
 out=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; read -r a <&3
 	printf "hello echo\n" >&3; read -r b <&3; echo "$a|$b"' _ "$T")
 expect_eq "tcp mode echoes what it receives" "$out" "beta|hello echo"

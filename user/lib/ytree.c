@@ -348,6 +348,7 @@ const char *yt_type_name(const struct yt_node *n)
 struct obuf {
 	char *p;
 	size_t len, cap;
+	bool nomem; /* libyaml only sees a failed write, not why */
 };
 
 static int obuf_write(void *data, unsigned char *buf, size_t size)
@@ -361,8 +362,10 @@ static int obuf_write(void *data, unsigned char *buf, size_t size)
 		while (cap - o->len <= size)
 			cap *= 2;
 		p = realloc(o->p, cap);
-		if (!p)
+		if (!p) {
+			o->nomem = true;
 			return 0;
+		}
 		o->p = p;
 		o->cap = cap;
 	}
@@ -466,6 +469,8 @@ int yt_emit(const struct yt_node *root, char **out, size_t *outlen)
 	if (!err && !yaml_emitter_flush(&em))
 		err = -ENOMEM;
 	yaml_emitter_delete(&em);
+	if (o.nomem)
+		err = -ENOMEM;
 	if (!err && !o.p)
 		err = -EINVAL;
 	if (err) {

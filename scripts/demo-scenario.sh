@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The canonical scenario (shared/design.md), run in a throwaway sandbox by
+# scripts/demo.sh: Services reviews, reviews-v1, reviews-v2 with VIPs in
+# 127.96.0.0/16, echo backends in a test namespace, a client in an enrolled
+# cgroup. Uses the e2e harness for setup and teardown.
+set -u
+source "$(dirname "$0")/../tests/e2e/lib.sh"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+config() {
+	cat <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec: {clusterIP: 127.96.0.10, ports: [{name: http, port: 9080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews-v1}
+spec: {clusterIP: 127.96.1.1, ports: [{name: http, port: 9080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews-v2}
+spec: {clusterIP: 127.96.1.2, ports: [{name: http, port: 9080}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: reviews-v1-1, labels: {kubernetes.io/service-name: reviews-v1}}
+addressType: IPv4
+ports: [{name: http, port: 9080}]
+endpoints: [{addresses: [127.0.1.1]}, {addresses: [127.0.1.2]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: reviews-v2-1, labels: {kubernetes.io/service-name: reviews-v2}}
+addressType: IPv4
+ports: [{name: http, port: 9080}]
+endpoints: [{addresses: [127.0.2.1]}]
+YAML
+}
+
+canonical_route() {
+	cat <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: reviews}
+spec:
+  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
+  rules:
+  - matches: [{headers: [{name: my-favorite-service-mesh, value: istio}]}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {add: [{name: hello, value: world}]}
+    backendRefs: [{name: reviews-v2, port: 9080}]
+  - backendRefs: [{name: reviews-v1, port: 9080}]
+YAML
+}
+
+weighted_route() {
+	cat <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: reviews}
+spec:
+  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
+  rules:
+  - backendRefs:
+    - {name: reviews-v1, port: 9080, weight: 80}
+    - {name: reviews-v2, port: 9080, weight: 20}
+YAML
+}
+
+demo() {
+	say "sandbox: namespace $NS, cgroup $CG, bpffs $BPFFS"
+	backend reviews-v1-7f9c-a --mode tcp --listen 127.0.1.1:9080
+	backend reviews-v1-7f9c-b --mode tcp --listen 127.0.1.2:9080
+	backend reviews-v2-5d4b-a --mode tcp --listen 127.0.2.1:9080
+	start_daemon || { tail "$T/ambitd.log"; return 1; }
+	say "push Services and EndpointSlices, enroll the client's cgroup"
+	config | run ambit apply -f -
+	run ambit enroll --cgroup "$CG/client" --name client
+	say "the canonical route (header match + header add)"
+	canonical_route | run ambit apply -f -
+	run ambit get routes
+	run ambit get services
+	echo "(header matching needs ambit-proxy, the L7 path: until it ships the"
+	echo " daemon marks the Service L7 and leaves its traffic alone)"
+	say "a pure weighted route is L4: BPF picks the version at connect()"
+	weighted_route | run ambit apply -f -
+	run ambit trace --cgroup "$CG/client" --to 127.96.0.10:9080
+	say "1000 connections from the enrolled client to reviews:9080"
+	client "$PROBE" tcp 127.96.0.10:9080 -n 1000 | awk '{print $2}' |
+		sed 's/-[0-9a-f]*-[a-z]$//' | sort | uniq -c
+	say "the client still sees the VIP as its peer"
+	client "$PROBE" tcp 127.96.0.10:9080
+	say "data plane counters"
+	run ambit stats
+	say "pinned state (bpftool)"
+	run ls "$PINS" "$PINS/links"
+}
+
+e2e_setup
+demo
