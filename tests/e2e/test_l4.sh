@@ -330,5 +330,36 @@ test_14_trace_explains() {
 	check "trace says a non-enrolled cgroup is untouched" grep -q 'not enrolled' <<<"$out"
 }
 
+refused_start() { # WANT ARGS...: ambitd must exit 1 and say WANT
+	local want=$1 out
+	shift
+	out=$("$AMBITD" --bpffs "$T/never" --socket "$T/never.sock" \
+		--state-dir "$T/never-state" "$@" 2>&1)
+	[ $? = 1 ] && grep -qF -- "$want" <<<"$out"
+}
+
+test_15_daemon_refuses_bad_cgroups() {
+	check "refuses the host root cgroup" refused_start "refusing to attach to the root cgroup" --cgroup "$CG_ROOT"
+	check "refuses a non-cgroup2 path" refused_start "is not a cgroup v2 directory" --cgroup /tmp
+	check "refuses a missing cgroup" refused_start "is not a cgroup v2 directory" --cgroup "$E2E_ID/nonexistent"
+	check "needs --cgroup" refused_start "need --cgroup" --verbose
+	check "nothing was attached by refused starts" [ ! -e "$T/never" ]
+}
+
+test_16_control_socket_root_only() {
+	local out
+	check "socket is 0600" [ "$(stat -c %a "$SOCK")" = 600 ]
+	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$AMBIT" --socket "$SOCK" get services 2>&1)
+	check "non-root user cannot open the socket ($out)" [ $? = 1 ]
+	# Open the socket up to show the daemon's own peer-credential check.
+	chmod 711 "$T" && chmod 666 "$SOCK"
+	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$AMBIT" --socket "$SOCK" get services 2>&1)
+	check "daemon refuses a non-root peer even so ($out)" \
+		grep -q 'permission denied: ambitd only serves root' <<<"$out"
+	chmod 600 "$SOCK" && chmod 700 "$T"
+	check "CLI help works without a daemon" bash -c "'$AMBIT' --socket /nonexistent apply --help | grep -qi 'all or'"
+	check "unknown command exits 1" bash -c "! '$AMBIT' --socket '$SOCK' frobnicate 2>/dev/null"
+}
+
 e2e_setup
 e2e_run

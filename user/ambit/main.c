@@ -5,6 +5,7 @@
  * Help is answered here, so it works without a daemon.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,9 +138,13 @@ static int call_daemon(const char *sock, int argc, char **argv,
 			strerror(-fd));
 		return 1;
 	}
+	/* A daemon that refuses us answers without reading the request: the
+	 * send then fails, but its reply is still there to read. */
 	ret = proto_send_request(fd, argc, argv, body, len);
-	if (!ret)
-		ret = proto_recv_reply(fd, &code, &out, &err);
+	if (!proto_recv_reply(fd, &code, &out, &err))
+		ret = 0;
+	else if (!ret)
+		ret = -EPROTO;
 	close(fd);
 	if (ret) {
 		fprintf(stderr, "error: talking to ambitd: %s\n", strerror(-ret));
@@ -200,6 +205,7 @@ static bool wants_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	signal(SIGPIPE, SIG_IGN);
 	const char *sock = getenv("AMBIT_SOCKET") ? getenv("AMBIT_SOCKET")
 						   : AMBIT_SOCKET_DEFAULT;
 	const struct verb *v;

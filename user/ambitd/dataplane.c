@@ -118,6 +118,60 @@ int netns_cookie_of(const char *path, __u64 *cookie)
 	return r.err;
 }
 
+/* Where cgroup2 is mounted: /sys/fs/cgroup on most hosts,
+ * /sys/fs/cgroup/unified on hybrid ones. Never assumed. */
+static int cgroup2_mount(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mnt[PATH_MAX], type[64];
+	int found = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (found && fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(sep, " - %63s", type) != 1 ||
+		    strcmp(type, "cgroup2") ||
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		snprintf(buf, size, "%s", mnt);
+		found = 0;
+	}
+	fclose(f);
+	return found;
+}
+
+int cgroup_resolve(const char *in, bool allow_root, char *out, size_t size)
+{
+	char mnt[PATH_MAX], real[PATH_MAX];
+	struct statfs st;
+	int err = cgroup2_mount(mnt, sizeof(mnt));
+
+	if (err) {
+		pr_err("no cgroup2 mount found: ambit needs cgroup v2");
+		return err;
+	}
+	if (in[0] == '/')
+		snprintf(out, size, "%s", in);
+	else
+		snprintf(out, size, "%s/%s", mnt, in);
+	if (!realpath(out, real) || statfs(real, &st) < 0 ||
+	    st.f_type != CGROUP2_SUPER_MAGIC) {
+		pr_err("%s is not a cgroup v2 directory (cgroup2 is mounted at %s)",
+		       out, mnt);
+		return -ENOTDIR;
+	}
+	if (!allow_root && cgroup_id_of(real) == cgroup_id_of(mnt)) {
+		pr_err("refusing to attach to the root cgroup %s: that would "
+		       "touch every process on the host; pass "
+		       "--allow-root-cgroup to mean it", real);
+		return -EPERM;
+	}
+	snprintf(out, size, "%s", real);
+	return 0;
+}
+
 static bool is_bpffs(const char *path)
 {
 	struct statfs st;

@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 struct connect_bpf;
 
@@ -54,6 +56,14 @@ __u64 cgroup_id_of(const char *path);
  * /run/netns/NAME or /proc/PID/ns/net). Return: 0 or -errno.
  */
 int netns_cookie_of(const char *path, __u64 *cookie);
+
+/**
+ * cgroup_resolve() - the absolute cgroup v2 directory for @in (absolute, or
+ * relative to the discovered cgroup2 mount) into @out. Refuses anything
+ * that is not cgroup v2, and the root cgroup unless @allow_root.
+ * Return: 0 or -errno (logged).
+ */
+int cgroup_resolve(const char *in, bool allow_root, char *out, size_t size);
 
 /** bpffs_prepare() - make @dir usable: mount bpffs where needed, mkdir. */
 int bpffs_prepare(const char *dir);

@@ -29,6 +29,7 @@ struct options {
 	struct dp_sizes sizes;
 	bool teardown;
 	bool teardown_on_exit;
+	bool allow_root_cgroup;
 	int verbose;
 };
 
@@ -44,7 +45,9 @@ static void usage(FILE *f)
 "Service VIPs straight to backends chosen by HTTPRoute weights.\n"
 "\n"
 "  --cgroup PATH        cgroup v2 directory whose subtree gets the programs\n"
-"                       (the pods' parent; never the host root by default)\n"
+"                       (the pods' parent), absolute or relative to the\n"
+"                       cgroup2 mount, which is discovered\n"
+"  --allow-root-cgroup  allow --cgroup to be the host's root cgroup\n"
 "  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
 "  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
 "  --state-dir DIR      persisted configuration (default " AMBIT_STATE_DEFAULT ")\n"
@@ -80,6 +83,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-endpoints", required_argument, NULL, 'E' },
 		{ "teardown", no_argument, NULL, 'T' },
 		{ "teardown-on-exit", no_argument, NULL, 'X' },
+		{ "allow-root-cgroup", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -96,6 +100,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'E': if (parse_u32(optarg, &o->sizes.endpoints)) goto bad; break;
 		case 'T': o->teardown = true; break;
 		case 'X': o->teardown_on_exit = true; break;
+		case 'R': o->allow_root_cgroup = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
@@ -316,12 +321,16 @@ static int setup_paths(struct daemon *d, const struct options *o)
 
 static int run(struct daemon *d, const struct options *o)
 {
-	int err = setup_paths(d, o);
+	char cgroup[PATH_MAX];
+	int err = cgroup_resolve(o->cgroup, o->allow_root_cgroup, cgroup,
+				 sizeof(cgroup));
 
 	if (!err)
-		err = dp_open(&d->dp, o->bpffs, o->cgroup, &o->sizes);
+		err = setup_paths(d, o);
+	if (!err)
+		err = dp_open(&d->dp, o->bpffs, cgroup, &o->sizes);
 	if (!err) {
-		pr_info("programs attached to %s (%s pins in %s)", o->cgroup,
+		pr_info("programs attached to %s (%s pins in %s)", cgroup,
 			d->dp.adopted ? "adopted" : "new", o->bpffs);
 		err = mapsync_adopt(&d->ms, d->dp.services_fd, d->dp.endpoints_fd,
 				    o->sizes.services);

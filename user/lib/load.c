@@ -88,14 +88,16 @@ static void load_mode(struct lctx *c, const struct yt_node *ann)
 static void load_meta(struct lctx *c, const struct yt_node *root)
 {
 	const struct yt_node *m = lget(c, root, "metadata", "", L_REQ);
-	const struct yt_node *ann;
+	const struct yt_node *ann, *ns;
 	struct object *o = c->o;
 
 	o->ns = "default";
 	if (!m || !lis_map(c, m, "metadata"))
 		return;
 	o->name = lstr(c, m, "name", "metadata", L_REQ, chk_dns_subdomain);
-	if (lget_quiet(m, "namespace"))
+	/* Unset or "": the default namespace, as kubectl reads it. */
+	ns = lget_quiet(m, "namespace");
+	if (ns && !(ns->type == YT_SCALAR && !ns->n))
 		o->ns = lstr(c, m, "namespace", "metadata", L_OPT,
 			     chk_dns_subdomain);
 	o->creation = lstr(c, m, "creationTimestamp", "metadata", L_OPT,

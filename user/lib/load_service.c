@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #define SVC_MAX_IPS 3       /* clusterIP + clusterIPs (at most 2) */
+/* Kubernetes sets no limit; this one bounds the quadratic unique checks. */
+#define SVC_MAX_PORTS 1024
 #define EPS_MAX_ENDPOINTS 1000
 #define EPS_MAX_ADDRS 100
 #define EPS_MAX_PORTS 100
@@ -153,7 +155,8 @@ static void svc_ports(struct lctx *c, const struct yt_node *spec,
 	char p[FP_MAX];
 	size_t i = 0;
 
-	if (!ports || !lis_seq(c, ports, "spec.ports", 0) || !ports->n)
+	if (!ports || !lis_seq(c, ports, "spec.ports", SVC_MAX_PORTS) ||
+	    !ports->n)
 		return;
 	s->ports = lalloc(c, ports->n, sizeof(*s->ports));
 	if (!s->ports)
