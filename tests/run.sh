@@ -6,7 +6,8 @@
 #   N passed, N failed
 # and the exit status is non-zero when anything failed. A suite that dies
 # without reporting counts as a failure, never as a pass.
-#   tests/run.sh [all|unit|tools|e2e]     (OUT= build directory)
+#   tests/run.sh [all|unit|tools|e2e]     (OUT= build directory;
+#   SAN_OUT= an ASan+UBSan build whose unit and e2e suites run too)
 set -u
 OUT=${OUT:?set OUT to the build directory}
 export OUT
@@ -71,8 +72,21 @@ run_e2e() {
 	done
 }
 
+# The same unit and e2e suites against the ASan+UBSan build, when given.
+run_san() {
+	local t
+	[ -n "${SAN_OUT:-}" ] || return 0
+	for t in "$SAN_OUT"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_suite "san/unit/$(basename "$t")" "$t"
+	done
+	for t in tests/e2e/test_*.sh; do
+		run_suite "san/e2e/$(basename "$t" .sh)" env OUT="$SAN_OUT" bash "$t"
+	done
+}
+
 case $tier in
-all) run_unit; run_tools; run_e2e ;;
+all) run_unit; run_tools; run_e2e; run_san ;;
 unit) run_unit ;;
 tools) run_tools ;;
 e2e) run_e2e ;;

@@ -191,6 +191,12 @@ e2e_run() {
 		echo "# $t"
 		"$t"
 	done
+	# A clean stop lets sanitizer builds report leaks into the log.
+	stop_daemon
+	if [ -f "$T/ambitd.log" ]; then
+		check "daemon log free of sanitizer reports" \
+			bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$T/ambitd.log'"
+	fi
 	if [ "$FAILED" -gt 0 ] && [ -f "$T/ambitd.log" ]; then
 		echo "# ambitd log (tail):"
 		tail -30 "$T/ambitd.log" | sed 's/^/#   /'

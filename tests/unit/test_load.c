@@ -266,7 +266,7 @@ static void test_service_defaults(void **state)
 		"---\n"
 		"apiVersion: v1\n"
 		"kind: Service\n"
-		"metadata: {name: c}\n",
+		"metadata: {name: c, namespace: \"\"}\n",
 		&ov);
 	assert_int_equal(ov.n, 3);
 	o = ov.v[0];
@@ -284,6 +284,7 @@ static void test_service_defaults(void **state)
 	assert_int_equal(o->svc.n_ips, 0);
 	assert_int_equal(o->svc.n_ports, 0);
 	assert_int_equal(ov.v[2]->svc.n_ports, 0);
+	assert_string_equal(ov.v[2]->ns, "default");
 	assert_pos(&ov.v[2]->pos, "t.yaml", 3, 11, 1);
 	objvec_free(&ov);
 }
@@ -1020,6 +1021,24 @@ static void test_limit_nodes(void **state)
 	free(yaml);
 }
 
+/* Kubernetes has no limit on a Service's ports; ambit takes 1024. */
+static void test_limit_service_ports(void **state)
+{
+	static const char head[] = "apiVersion: v1\nkind: Service\n"
+				   "metadata: {name: s}\nspec: {ports: [";
+	size_t o = sizeof(head) - 1, i;
+	char *yaml = malloc(o + 1025 * 16 + 8);
+
+	assert_non_null(yaml);
+	memcpy(yaml, head, o);
+	for (i = 0; i < 1025; i++)
+		o += (size_t)sprintf(yaml + o, "{port: %zu},", i + 1);
+	strcpy(yaml + o - 1, "]}\n");
+	expect_error(yaml, "t.yaml:4:15: document 1: spec.ports: must have at "
+			   "most 1024 items, got 1025");
+	free(yaml);
+}
+
 static void test_alias_bomb(void **state)
 {
 	expect_error("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
@@ -1306,6 +1325,10 @@ static const struct bad_case bad_cases[] = {
 	  SVC "  clusterIP: 10.0.0.1\n---\n" SVC "  clusterIP: ::g\n",
 	  AT "11:14: document 2: spec.clusterIP: must be an IP address, got "
 	     "\"::g\"" },
+	{ "syntax error in the second document",
+	  SVC "  clusterIP: 10.0.0.1\n---\nkind: Service\nmetadata: {name: [b}\n",
+	  AT "8:20: document 2: while parsing a flow sequence: did not find "
+	     "expected ',' or ']'" },
 	{ "complex mapping key",
 	  "? [a, b]\n: c\n",
 	  AT "1:3: document 1: mapping keys must be scalars (strings)" },
@@ -1351,6 +1374,7 @@ int main(void)
 		cmocka_unit_test(test_limit_objects),
 		cmocka_unit_test(test_limit_list_items),
 		cmocka_unit_test(test_limit_nodes),
+		cmocka_unit_test(test_limit_service_ports),
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_bad_input),
 	};

@@ -109,14 +109,16 @@ int cmd_enroll(struct daemon *d, struct request *rq, struct sbuf *out,
 		return 1;
 	}
 	enrollment_yaml(&o, &y);
-	free(rq->body);
-	rq->body = strdup(sb_str(&y));
-	rq->body_len = y.len;
-	sb_free(&y);
-	if (!rq->body)
+	if (y.oom) {
+		sb_free(&y);
 		return 1;
-	rq->argc = 1; /* no apply options */
-	ret = cmd_apply(d, rq, out, err);
+	}
+	/* An apply of the generated object, without the enroll options. */
+	struct request sub = { .argc = 3, .body = y.buf, .body_len = y.len,
+			       .argv = { rq->argv[0], "--filename",
+					 "<ambit enroll>" } };
+	ret = cmd_apply(d, &sub, out, err);
+	sb_free(&y);
 	return ret;
 }
 

@@ -164,6 +164,8 @@ const struct ambit_svc_val *mapsync_find(const struct mapsync *ms,
 {
 	struct installed probe = { .key = *key }, *hit;
 
+	if (!ms->n_inst)
+		return NULL;
 	hit = bsearch(&probe, ms->inst, ms->n_inst, sizeof(probe), inst_cmp);
 	return hit ? &hit->val : NULL;
 }
@@ -480,6 +482,7 @@ int mapsync_adopt(struct mapsync *ms, int svc_fd, int ep_fd, __u32 max_services)
 		if (!bpf_map_lookup_elem(svc_fd, &key, &ms->inst[ms->n_inst].val))
 			err = adopt_service(ms, &ms->inst[ms->n_inst++]);
 	}
-	qsort(ms->inst, ms->n_inst, sizeof(*ms->inst), inst_cmp);
+	if (ms->n_inst)
+		qsort(ms->inst, ms->n_inst, sizeof(*ms->inst), inst_cmp);
 	return err;
 }

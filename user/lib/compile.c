@@ -164,6 +164,8 @@ static size_t ep_dedup(struct ambit_ep_val *eps, size_t n)
 {
 	size_t i, out = 0;
 
+	if (!n)
+		return 0; /* eps may be NULL: qsort must not see it */
 	qsort(eps, n, sizeof(*eps), ep_cmp);
 	for (i = 0; i < n; i++) {
 		if (!out || ep_cmp(&eps[out - 1], &eps[i]))

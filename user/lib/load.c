@@ -96,10 +96,10 @@ static void load_meta(struct lctx *c, const struct yt_node *root)
 		return;
 	o->name = lstr(c, m, "name", "metadata", L_REQ, chk_dns_subdomain);
 	/* Unset or "": the default namespace, as kubectl reads it. */
-	ns = lget_quiet(m, "namespace");
+	ns = lget(c, m, "namespace", "metadata", L_OPT);
 	if (ns && !(ns->type == YT_SCALAR && !ns->n))
-		o->ns = lstr(c, m, "namespace", "metadata", L_OPT,
-			     chk_dns_subdomain);
+		o->ns = lstr_node(c, ns, "metadata.namespace",
+				  chk_dns_subdomain);
 	o->creation = lstr(c, m, "creationTimestamp", "metadata", L_OPT,
 			   NULL);
 	ann = lget(c, m, "annotations", "metadata", L_OPT);

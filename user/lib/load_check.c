@@ -122,11 +122,6 @@ const char *chk_kind(const char *s, size_t n)
 	return NULL;
 }
 
-const char *chk_nonempty(const char *s, size_t n)
-{
-	return n ? NULL : "must not be empty";
-}
-
 /* RFC 7230 token characters. */
 static bool is_tchar(char ch)
 {

@@ -144,18 +144,40 @@ int lip(struct lctx *c, const struct yt_node *n, const char *path,
 /** ldup_str() - true when a name in @names[0..@i) equals @names[@i]. */
 bool ldup_str(const char *const *names, size_t i, bool nocase);
 
-/* ---- value checks (lcheck_fn) ------------------------------------------- */
+/*
+ * ---- value checks (lcheck_fn, load_check.c) ------------------------------
+ * Each returns NULL when the @n bytes at @s (NUL-terminated) are fine, else
+ * a static "must be ..." text for the message.
+ */
 
+/** chk_dns_subdomain() - RFC 1123 subdomain: object names, namespaces. */
 const char *chk_dns_subdomain(const char *s, size_t n);
+
+/** chk_dns_label() - RFC 1123 label: port names, ref namespaces. */
 const char *chk_dns_label(const char *s, size_t n);
+
+/** chk_port_name() - IANA service name: a named targetPort. */
 const char *chk_port_name(const char *s, size_t n);
+
+/** chk_hostname() - Gateway API Hostname ("*." wildcard allowed). */
 const char *chk_hostname(const char *s, size_t n);
+
+/** chk_precise_hostname() - Gateway API PreciseHostname (no wildcard). */
 const char *chk_precise_hostname(const char *s, size_t n);
+
+/** chk_group() - "" (core) or an RFC 1123 subdomain. */
 const char *chk_group(const char *s, size_t n);
+
+/** chk_kind() - Gateway API Kind: ^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$ */
 const char *chk_kind(const char *s, size_t n);
-const char *chk_nonempty(const char *s, size_t n);
+
+/** chk_header_name() - RFC 7230 token of at most 256 characters. */
 const char *chk_header_name(const char *s, size_t n);
+
+/** chk_header_value() - 1 to 4096 characters, no controls but tab. */
 const char *chk_header_value(const char *s, size_t n);
+
+/** chk_abs_path() - Exact / PathPrefix match value (the CRD's rules). */
 const char *chk_abs_path(const char *s, size_t n);
 
 /**
