@@ -14,8 +14,10 @@
 set -u
 source "$(dirname "$0")/../e2e/lib.sh"
 BENCH=$OUT/connbench
-COUNT=${BENCH_COUNT:-20000}
-ROUNDS=${BENCH_ROUNDS:-3}
+COUNT=${BENCH_COUNT:-5000}
+ROUNDS=${BENCH_ROUNDS:-8}
+PIN_SERVER=
+PIN_CLIENT=
 TARGET_VIP=127.96.255.254
 TARGET_PORT=80
 BACKEND=127.0.1.1:9080
@@ -43,37 +45,48 @@ gen_services() { # N service ports, plus the target, as one kind: List
 	}'
 }
 
-measure() { # NAME CGROUP ADDR
-	local name=$1 cg=$2 addr=$3 r line best=
-	for r in $(seq 1 "$ROUNDS"); do
-		line=$(in_cg "$cg" "$BENCH" "$addr" -n "$COUNT") || {
-			echo "# $name: errors: $line"
-		}
-		# Keep the round with the median rate.
-		best+="$line"$'\n'
-	done
-	line=$(printf '%s' "$best" | sort -t= -k5 -n | sed -n "$(((ROUNDS + 1) / 2))p")
-	RESULTS+=("$name|$line")
-	printf '  %-22s %s\n' "$name" "$line"
+# One connbench run pinned to the client CPU: prints its result line.
+run_bench() { # NETNS CGROUP ADDR
+	local ns=$1 cg=$2
+	shift 2
+	bash -c "$IN_CG" "/run/netns/$ns" "$cg" $PIN_CLIENT "$BENCH" "$@" -n "$COUNT" -w 500
 }
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
-report() {
-	local base r name line rate p50 p99
-	base=${RESULTS[0]#*|}
-	echo
-	printf '%-22s %10s %8s %8s %8s   %s\n' scenario conn/s p50_us p99_us rate/dir "p99 vs direct"
-	for r in "${RESULTS[@]}"; do
-		name=${r%%|*}
-		line=${r#*|}
-		rate=$(field rate "$line")
-		p50=$(field p50_us "$line")
-		p99=$(field p99_us "$line")
-		printf '%-22s %10s %8s %8s %8.3f   %.2fx\n' "$name" "$rate" "$p50" "$p99" \
-			"$(echo "$rate / $(field rate "$base")" | bc -l)" \
-			"$(echo "$p99 / $(field p99_us "$base")" | bc -l)"
+median() { sort -n | awk 'NF { v[++n] = $1 } END { print v[int((n + 1) / 2)] }'; }
+
+# Alternate direct and scenario runs, swapping which goes first each round
+# (the second of two back-to-back runs is measurably slower here), so drift
+# and order hit both alike; keep the median of each figure and of the
+# per-round ratios.
+measure() { # NAME NETNS CGROUP ADDR
+	local name=$1 ns=$2 cg=$3 addr=$4 r d x rates= p50s= p99s= rr= pr=
+	for r in $(seq 1 "$ROUNDS"); do
+		if ((r % 2)); then
+			d=$(run_bench "$NS" "$PLAIN" "$BACKEND")
+			x=$(run_bench "$ns" "$cg" "$addr") || echo "# $name: errors: $x"
+		else
+			x=$(run_bench "$ns" "$cg" "$addr") || echo "# $name: errors: $x"
+			d=$(run_bench "$NS" "$PLAIN" "$BACKEND")
+		fi
+		rates+="$(field rate "$x")"$'\n'
+		p50s+="$(field p50_us "$x")"$'\n'
+		p99s+="$(field p99_us "$x")"$'\n'
+		rr+="$(echo "$(field rate "$x") / $(field rate "$d")" | bc -l)"$'\n'
+		pr+="$(echo "$(field p99_us "$x") / $(field p99_us "$d")" | bc -l)"$'\n'
 	done
+	RESULTS+=("$(printf '%-22s %10.0f %8.1f %8.1f %9.3f %9.2fx' "$name" \
+		"$(median <<<"$rates")" "$(median <<<"$p50s")" "$(median <<<"$p99s")" \
+		"$(median <<<"$rr")" "$(median <<<"$pr")")")
+	echo "  ${RESULTS[-1]}"
+}
+
+report() {
+	echo
+	echo "$ROUNDS rounds of $COUNT connects each, alternating with direct; medians"
+	printf '%-22s %10s %8s %8s %9s %10s\n' scenario conn/s p50_us p99_us "rate/dir" "p99/dir"
+	printf '%s\n' "${RESULTS[@]}"
 }
 
 ambit_scenario() { # N
@@ -83,7 +96,7 @@ ambit_scenario() { # N
 	ambit apply -f "$T/svc-$1.yaml" >/dev/null || { echo "# apply $1 failed"; return 1; }
 	t1=$(date +%s.%N)
 	echo "# applied $1 service ports in $(echo "$t1 - $t0" | bc) s"
-	measure "ambit $1" client "$TARGET_VIP:$TARGET_PORT"
+	measure "ambit $1" "$NS" "$CG/client" "$TARGET_VIP:$TARGET_PORT"
 }
 
 iptables_scenario() { # N
@@ -99,10 +112,10 @@ iptables_scenario() { # N
 		done
 		echo "-A KUBE-SERVICES -d $TARGET_VIP/32 -p tcp --dport 80 -j DNAT --to-destination $BACKEND"
 		echo "COMMIT"
-	} | ip netns exec "$NS" iptables-restore || { echo "# iptables-restore failed"; return 1; }
-	measure "iptables $1" plain "$TARGET_VIP:$TARGET_PORT"
-	ip netns exec "$NS" iptables -t nat -F
-	ip netns exec "$NS" iptables -t nat -X
+	} | ip netns exec "$KP" iptables-restore || { echo "# iptables-restore failed"; return 1; }
+	measure "iptables $1" "$KP" "$PLAIN" "$TARGET_VIP:$TARGET_PORT"
+	ip netns exec "$KP" iptables -t nat -F
+	ip netns exec "$KP" iptables -t nat -X
 }
 
 nft_scenario() { # N
@@ -115,40 +128,51 @@ nft_scenario() { # N
 		echo " chain out { type nat hook output priority -100; dnat ip addr . port to ip daddr . tcp dport map @svc; }"
 		echo "}"
 	} >"$T/nft-$1.conf"
-	ip netns exec "$NS" nft -f "$T/nft-$1.conf" || { echo "# nft failed"; return 1; }
-	measure "nftables map $1" plain "$TARGET_VIP:$TARGET_PORT"
-	ip netns exec "$NS" nft delete table ip kp
+	ip netns exec "$KP" nft -f "$T/nft-$1.conf" || { echo "# nft failed"; return 1; }
+	measure "nftables map $1" "$KP" "$PLAIN" "$TARGET_VIP:$TARGET_PORT"
+	ip netns exec "$KP" nft delete table ip kp
+}
+
+# A second namespace for kube-proxy-style rules: they would slow every
+# connection in the first one, the direct baseline included.
+setup_kp_netns() {
+	KP=$NS-kp
+	ip netns add "$KP" || return 1
+	ip -n "$KP" link set lo up
+	bash -c "$IN_CG" "/run/netns/$KP" "$CG/backends" $PIN_SERVER "$ECHO" \
+		--name kp --mode tcp --listen "$BACKEND" --ready-file "$T/kp.ready" \
+		>"$T/echo.kp.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_for "kp backend" test -e "$T/kp.ready"
 }
 
 bench() {
 	# A cgroup outside the attached subtree: no program runs for it.
 	PLAIN=$CG-plain
 	mkdir -p "$PLAIN"
-	ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-	backend bench-a --mode tcp --workers 2 --listen "$BACKEND"
+	if [ "$(nproc)" -ge 2 ]; then
+		PIN_SERVER="taskset -c 0"
+		PIN_CLIENT="taskset -c 1"
+	fi
+	bash -c "$IN_CG" "$NSPATH" "$CG/backends" $PIN_SERVER "$ECHO" --name bench-a \
+		--mode tcp --listen "$BACKEND" --ready-file "$T/bench.ready" \
+		>"$T/echo.bench.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_for "backend" test -e "$T/bench.ready" || return 1
+	setup_kp_netns || return 1
 	start_daemon --max-services 262144 || return 1
 	ambit enroll --cgroup "$CG/client" --name client >/dev/null
-	echo "connect() of $COUNT connections x $ROUNDS rounds (median round)"
-	measure "direct" plain "$BACKEND"
+	echo "connect(): client on CPU 1, backend on CPU 0 (2-core machine)"
+	measure "direct" "$NS" "$PLAIN" "$BACKEND"
 	ambit_scenario 1
 	ambit_scenario 10000
 	ambit_scenario 100000
-	stop_daemon
-	"$AMBITD" --teardown --bpffs "$PINS" >/dev/null 2>&1
 	iptables_scenario 1
 	iptables_scenario 1000
 	iptables_scenario 10000
 	nft_scenario 10000
 	nft_scenario 100000
 	report
-}
-
-# in_cg takes a name under $CG; "plain" is outside the subtree.
-in_cg() {
-	local cg=$1
-	shift
-	if [ "$cg" = plain ]; then cg=$PLAIN; else cg=$CG/$cg; fi
-	bash -c "$IN_CG" "$NSPATH" "$cg" "$@"
 }
 
 e2e_setup

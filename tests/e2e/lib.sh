@@ -89,6 +89,7 @@ e2e_teardown() {
 	"$AMBITD" --teardown --bpffs "$PINS" >/dev/null 2>&1
 	umount "$BPFFS" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS-kp" 2>/dev/null # benchmarks' kube-proxy namespace
 	for p in client outsider backends; do rmdir "$CG/$p" 2>/dev/null; done
 	rmdir "$CG-plain" 2>/dev/null # benchmarks' program-free cgroup
 	rmdir "$CG" 2>/dev/null || echo "# warning: $CG not removed (processes left?)"
