@@ -6,7 +6,7 @@
 
 O ?= .output
 ifeq ($(SAN),1)
-O := $(O)-san
+override O := $(O)-san
 endif
 OUT := $(abspath $(O))
 
@@ -112,10 +112,22 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD $< $(LIBAMBIT) $(LDFLAGS) \
 		$(LIB_LDLIBS) -lcmocka -o $@
 
-$(OUT) $(OUT)/bpf $(OUT)/tests:
+# libFuzzer targets: the library sources built with clang's fuzzer and
+# sanitizer runtimes, independent of the SAN= build.
+FUZZ_SECS ?= 20
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) | $(OUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-Iinclude -Iuser/lib $(LIB_CFLAGS) $^ $(LIB_LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)OUT=$(OUT) tests/fuzz/run.sh $(FUZZ_SECS)
+
+$(OUT) $(OUT)/bpf $(OUT)/tests $(OUT)/fuzz:
 	$(Q)mkdir -p $@
 
-tests: $(UNIT_BINS) $(TEST_TOOLS)
+tests: $(UNIT_BINS) $(TEST_TOOLS) $(FUZZ_BINS)
 
 # Every tier; the runner sums them and prints "N passed, N failed".
 test: all $(UNIT_BINS)

@@ -6,7 +6,7 @@
 #   N passed, N failed
 # and the exit status is non-zero when anything failed. A suite that dies
 # without reporting counts as a failure, never as a pass.
-#   tests/run.sh [all|unit|tools|e2e]     (OUT= build directory;
+#   tests/run.sh [all|unit|tools|fuzz|e2e]     (OUT= build directory;
 #   SAN_OUT= an ASan+UBSan build whose unit and e2e suites run too)
 set -u
 OUT=${OUT:?set OUT to the build directory}
@@ -65,6 +65,10 @@ run_tools() {
 	run_suite tools/echo bash tests/echo/test_echo.sh "$OUT/ambit-echo"
 }
 
+run_fuzz() {
+	run_suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECS:-20}"
+}
+
 run_e2e() {
 	local t
 	for t in tests/e2e/test_*.sh; do
@@ -86,11 +90,12 @@ run_san() {
 }
 
 case $tier in
-all) run_unit; run_tools; run_e2e; run_san ;;
+all) run_unit; run_tools; run_fuzz; run_e2e; run_san ;;
+fuzz) run_fuzz ;;
 unit) run_unit ;;
 tools) run_tools ;;
 e2e) run_e2e ;;
-*) echo "usage: tests/run.sh [all|unit|tools|e2e]" >&2; exit 2 ;;
+*) echo "usage: tests/run.sh [all|unit|tools|fuzz|e2e]" >&2; exit 2 ;;
 esac
 
 [ "${#SUITES_FAILED[@]}" -gt 0 ] && echo "failed suites: ${SUITES_FAILED[*]}"

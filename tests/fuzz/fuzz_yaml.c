@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libFuzzer target for the YAML loader: model_load() on arbitrary bytes,
- * then model_validate() on whatever loaded, then everything freed.
+ * then model_validate() and the compiler on whatever loaded (the compiler
+ * must survive any configuration the validator lets through, and also
+ * dangling references), then everything freed.
  * ASan/UBSan catch memory errors; LeakSanitizer catches leaks on every
  * path, including the error paths.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Iuser/lib user/lib/{arena,diag,objvec,model,rx,ytree,load,load_util,\
- *     load_check,load_service,load_route,load_filter,validate}.c \
- *     tests/fuzz/fuzz_yaml.c -lyaml -lpcre2-8 -o fuzz_yaml
- *   ./fuzz_yaml -max_len=65536 tests/fuzz/corpus/yaml
+ *   make fuzz FUZZ_SECS=60        (tests/fuzz/run.sh does the running)
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compile.h"
 #include "load.h"
 #include "validate.h"
 
@@ -28,7 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!model_load("fuzz.yaml", (const char *)data, size, &ov, &d)) {
 		model_validate(&ov, &opts, &d);
 		opts.allow_unresolved = true;
-		model_validate(&ov, &opts, &d);
+		if (!model_validate(&ov, &opts, &d)) {
+			struct image img;
+
+			for (size_t i = 0; i < ov.n; i++)
+				ov.v[i]->seq = i;
+			if (!compile_image(&ov, &img))
+				image_free(&img);
+		}
 	}
 	objvec_free(&ov);
 	diags_free(&d);

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_CHUNK_MIN 4096
+/* Chunks start small (most objects are a few hundred bytes: 100k Services
+ * must not cost 4 KiB each) and double up to a cap for big objects. */
+#define ARENA_CHUNK_FIRST 512
+#define ARENA_CHUNK_CAP 65536
 #define ARENA_ALIGN 16
 
 struct arena_chunk {
@@ -15,10 +18,15 @@ struct arena_chunk {
 	_Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
-static struct arena_chunk *chunk_new(size_t want)
+static struct arena_chunk *chunk_new(size_t want, const struct arena_chunk *prev)
 {
-	size_t size = want > ARENA_CHUNK_MIN ? want : ARENA_CHUNK_MIN;
+	size_t size = prev ? prev->size * 2 : ARENA_CHUNK_FIRST;
 	struct arena_chunk *c;
+
+	if (size > ARENA_CHUNK_CAP)
+		size = ARENA_CHUNK_CAP;
+	if (size < want)
+		size = want;
 
 	if (size > SIZE_MAX - sizeof(*c))
 		return NULL;
@@ -40,7 +48,7 @@ void *arena_alloc(struct arena *a, size_t size)
 	if (need < size)
 		return NULL;
 	if (!c || c->size - c->off < need) {
-		c = chunk_new(need);
+		c = chunk_new(need, a->head);
 		if (!c)
 			return NULL;
 		c->next = a->head;
