@@ -82,6 +82,17 @@ static __always_inline void set_v6(struct bpf_sock_addr *ctx, const __be32 *a,
 	CTX_IP6_STORE(ctx, 3, a[3]);
 }
 
+/* Write an address back into @ctx, in the family (and mapping) it came in. */
+static __always_inline void set_addr(struct bpf_sock_addr *ctx, int v6,
+				     bool mapped, const __be32 *a, __be16 port)
+{
+	if (v6)
+		set_v6(ctx, a, mapped);
+	else
+		ctx->user_ip4 = a[0];
+	ctx->user_port = port;
+}
+
 /*
  * Translate and rewrite @ctx. @remember_sk: record the VIP on the socket
  * (connect); UDP also records (socket, endpoint) for replies.
@@ -105,11 +116,7 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, int v6,
 		return SYS_PROCEED;
 	if (ret < 0)
 		return refuse();
-	if (v6)
-		set_v6(ctx, ep.addr, mapped);
-	else
-		ctx->user_ip4 = ep.addr[0];
-	ctx->user_port = ep.port;
+	set_addr(ctx, v6, mapped, ep.addr, ep.port);
 	if (remember_sk)
 		ambit_remember(ctx->sk, &key, &ep);
 	if (key.proto == IPPROTO_UDP)
@@ -162,13 +169,8 @@ static __always_inline int restore_udp_source(struct bpf_sock_addr *ctx,
 	rk.port = (__be16)ctx->user_port;
 	rk.sock_cookie = bpf_get_socket_cookie(ctx);
 	rv = bpf_map_lookup_elem(&ambit_udp_rnat, &rk);
-	if (!rv)
-		return SYS_PROCEED;
-	if (v6)
-		set_v6(ctx, rv->addr, mapped);
-	else
-		ctx->user_ip4 = rv->addr[0];
-	ctx->user_port = rv->port;
+	if (rv)
+		set_addr(ctx, v6, mapped, rv->addr, rv->port);
 	return SYS_PROCEED;
 }
 
@@ -187,6 +189,7 @@ int ambit_recvmsg6(struct bpf_sock_addr *ctx)
 /* A redirected socket's peer is reported as the VIP it dialed. */
 static __always_inline int restore_peer(struct bpf_sock_addr *ctx, int v6)
 {
+	struct ambit_svc_key peer = {};
 	struct ambit_orig_dst *o;
 	struct bpf_sock *sk = ctx->sk;
 	bool mapped = false;
@@ -194,17 +197,18 @@ static __always_inline int restore_peer(struct bpf_sock_addr *ctx, int v6)
 	if (!sk)
 		return SYS_PROCEED;
 	o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL, 0);
-	if (!o || (__be16)ctx->user_port != o->backend_port)
+	if (!o)
 		return SYS_PROCEED;
-	if (v6) {
-		struct ambit_svc_key k = {};
-
-		mapped = key_from_v6(ctx, &k);
-		set_v6(ctx, o->addr, mapped);
-	} else {
-		ctx->user_ip4 = o->addr[0];
-	}
-	ctx->user_port = o->port;
+	if (v6)
+		mapped = key_from_v6(ctx, &peer);
+	else
+		key_from_v4(ctx, &peer);
+	/* Only the endpoint we chose is shown as the VIP. */
+	if (peer.port != o->backend_port || peer.addr[0] != o->backend[0] ||
+	    peer.addr[1] != o->backend[1] || peer.addr[2] != o->backend[2] ||
+	    peer.addr[3] != o->backend[3])
+		return SYS_PROCEED;
+	set_addr(ctx, v6, mapped, o->addr, o->port);
 	return SYS_PROCEED;
 }
 

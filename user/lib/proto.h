@@ -27,6 +27,11 @@ struct request {
 	size_t body_len;
 };
 
+struct sockaddr_un;
+
+/** unix_addr() - fill @sa for @path; 0 or -ENAMETOOLONG. */
+int unix_addr(struct sockaddr_un *sa, const char *path);
+
 /** proto_send_request() - 0 or -errno. */
 int proto_send_request(int fd, int argc, char *const *argv, const char *body,
 		       size_t body_len);
