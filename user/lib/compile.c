@@ -90,6 +90,24 @@ static int cindex_build(struct cindex *ix, const struct objvec *all)
 	return 0;
 }
 
+struct cindex *cindex_new(const struct objvec *all)
+{
+	struct cindex *ix = malloc(sizeof(*ix));
+
+	if (ix && cindex_build(ix, all)) {
+		free(ix);
+		return NULL;
+	}
+	return ix;
+}
+
+void cindex_del(struct cindex *ix)
+{
+	if (ix)
+		cindex_free(ix);
+	free(ix);
+}
+
 /* ---- endpoints ---------------------------------------------------------- */
 
 static bool same_name(const char *a, const char *b)
@@ -208,30 +226,43 @@ static const struct svc_port *find_port(const struct service *s, __u16 port,
 }
 
 /* Resolve a backendRef of @route into version @v (of address family @af). */
+int cindex_backend(const struct cindex *ix, struct arena *ar, const char *ns,
+		   const char *name, __u16 port, int af, struct ambit_ep_val **eps,
+		   size_t *n, const char **unresolved)
+{
+	struct img_version v = {};
+	char key[KEYBUF];
+	const struct object *svc;
+	const struct svc_port *p;
+	int err = 0;
+
+	*eps = NULL;
+	*n = 0;
+	*unresolved = NULL;
+	svc = strmap_get(&ix->svcs, nsname_key(key, sizeof(key), ns, name));
+	p = svc ? find_port(&svc->svc, port, IPPROTO_TCP) : NULL;
+	if (!svc)
+		*unresolved = "backend Service not found";
+	else if (!p)
+		*unresolved = "backend Service has no such TCP port";
+	else
+		err = collect_endpoints(ar, ix, svc, p, af, &v);
+	*eps = v.eps;
+	*n = v.n_eps;
+	return err;
+}
+
 static int resolve_backend(struct image *img, const struct cindex *ix,
 			   const struct object *route,
 			   const struct backend_ref *b, int af,
 			   struct img_version *v)
 {
-	char key[KEYBUF];
-	const struct object *svc;
-	const struct svc_port *p;
-
 	v->ns = b->ref.ns ? b->ref.ns : route->ns;
 	v->name = b->ref.name;
 	v->port = b->ref.port;
 	v->weight = b->weight;
-	svc = strmap_get(&ix->svcs, nsname_key(key, sizeof(key), v->ns, v->name));
-	if (!svc) {
-		v->unresolved = "backend Service not found";
-		return 0;
-	}
-	p = find_port(&svc->svc, b->ref.port, IPPROTO_TCP);
-	if (!p) {
-		v->unresolved = "backend Service has no such TCP port";
-		return 0;
-	}
-	return collect_endpoints(&img->arena, ix, svc, p, af, v);
+	return cindex_backend(ix, &img->arena, v->ns, v->name, b->ref.port, af,
+			      &v->eps, &v->n_eps, &v->unresolved);
 }
 
 static void sum_weights(struct img_service *s)

@@ -94,4 +94,25 @@ char *svc_key_str(const struct ambit_svc_key *k, char *buf, size_t size);
 /** ep_str() - "10.0.0.1:8080" or "[fd00::5]:8080" into @buf. */
 char *ep_str(const struct ambit_ep_val *e, char *buf, size_t size);
 
+/* An index of a configuration's Services, EndpointSlices and routes, for
+ * resolving many backends (the L7 table builder uses it). */
+struct cindex;
+
+/** cindex_new() - index @all (borrowed, must outlive it); NULL: ENOMEM. */
+struct cindex *cindex_new(const struct objvec *all);
+
+/** cindex_del() - free an index. NULL is fine. */
+void cindex_del(struct cindex *ix);
+
+/**
+ * cindex_backend() - the ready endpoints (sorted, deduplicated, in @ar) of
+ * TCP port @port of Service @ns/@name, of address family @af (AF_INET or
+ * AF_INET6), with each endpoint's resolved target port. When the Service
+ * or port does not exist, *@unresolved says so and *@n is 0.
+ * Return: 0 or -ENOMEM.
+ */
+int cindex_backend(const struct cindex *ix, struct arena *ar, const char *ns,
+		   const char *name, __u16 port, int af, struct ambit_ep_val **eps,
+		   size_t *n, const char **unresolved);
+
 #endif
