@@ -100,12 +100,13 @@ static __always_inline void set_addr(struct bpf_sock_addr *ctx, int v6,
 static __always_inline int redirect(struct bpf_sock_addr *ctx, int v6,
 				    bool remember_sk)
 {
+	struct ambit_enroll_key who = {};
 	struct ambit_svc_key key = {};
 	struct ambit_ep_val ep;
 	bool mapped = false;
 	int ret;
 
-	if (!ambit_enrolled(ctx))
+	if (!ambit_enrolled(ctx, &who) || ambit_is_proxy(ctx->sk))
 		return SYS_PROCEED;
 	if (v6)
 		mapped = key_from_v6(ctx, &key);
@@ -116,9 +117,13 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, int v6,
 		return SYS_PROCEED;
 	if (ret < 0)
 		return refuse();
+	if (ret == XLATE_PROXY && (mapped || key.proto != IPPROTO_TCP ||
+				   !remember_sk))
+		return SYS_PROCEED; /* the proxy speaks TCP on v4 and v6 only */
 	set_addr(ctx, v6, mapped, ep.addr, ep.port);
 	if (remember_sk)
-		ambit_remember(ctx->sk, &key, &ep);
+		ambit_remember(ctx->sk, &key, &ep, &who,
+			       ret == XLATE_PROXY ? AMBIT_ORIG_L7 : 0);
 	if (key.proto == IPPROTO_UDP)
 		ambit_remember_udp(bpf_get_socket_cookie(ctx), &key, &ep);
 	return SYS_PROCEED;

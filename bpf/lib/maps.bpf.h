@@ -67,4 +67,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ambit_stats SEC(".maps");
 
+/* Run-time settings (one entry): where the proxy listens. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ambit_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_config SEC(".maps");
+
+/* Connections handed to the proxy: 4-tuple + netns -> original VIP.
+ * Written at established time, deleted when the socket closes: no LRU,
+ * a live entry is never evicted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AMBIT_DEF_L7_CONNS);
+	__type(key, struct ambit_l7_key);
+	__type(value, struct ambit_l7_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_l7_conns SEC(".maps");
+
 #endif

@@ -7,6 +7,7 @@
 #define AMBIT_XLATE_BPF_H
 
 #include "maps.bpf.h"
+#include <bpf/bpf_endian.h>
 #include "ambit/select.h"
 
 #define AMBIT_ECONNREFUSED 111
@@ -18,19 +19,27 @@
 #define dbg(fmt, ...) do { } while (0)
 #endif
 
-/* Is the calling workload in the mesh? By its netns or its own cgroup. */
-static __always_inline bool ambit_enrolled(void *ctx)
+/* Is the calling workload in the mesh? By its netns or its own cgroup;
+ * @who says which, for the proxy to know the client. */
+static __always_inline bool ambit_enrolled(void *ctx, struct ambit_enroll_key *who)
 {
-	struct ambit_enroll_key k = {};
-
-	k.id = bpf_get_netns_cookie(ctx);
-	k.kind = AMBIT_ENROLL_NETNS;
-	if (bpf_map_lookup_elem(&ambit_enroll, &k))
+	who->id = bpf_get_netns_cookie(ctx);
+	who->kind = AMBIT_ENROLL_NETNS;
+	if (bpf_map_lookup_elem(&ambit_enroll, who))
 		return true;
-	k.id = bpf_get_current_cgroup_id();
-	k.kind = AMBIT_ENROLL_CGROUP;
-	return bpf_map_lookup_elem(&ambit_enroll, &k) != NULL;
+	who->id = bpf_get_current_cgroup_id();
+	who->kind = AMBIT_ENROLL_CGROUP;
+	return bpf_map_lookup_elem(&ambit_enroll, who) != NULL;
 }
+
+static __always_inline struct ambit_config *ambit_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ambit_config, &zero);
+}
+
+enum { COUNT_CONNECT, COUNT_NO_ENDPOINT, COUNT_TO_PROXY, COUNT_NO_PROXY };
 
 static __always_inline void ambit_count(__u32 svc_id, __u32 backend_id,
 					int what)
@@ -46,16 +55,41 @@ static __always_inline void ambit_count(__u32 svc_id, __u32 backend_id,
 			return;
 	}
 	/* Per-CPU value: plain increments are safe. */
-	if (what == 0)
+	if (what == COUNT_CONNECT)
 		v->connects++;
-	else if (what == 1)
+	else if (what == COUNT_NO_ENDPOINT)
 		v->no_endpoint++;
+	else if (what == COUNT_TO_PROXY)
+		v->to_proxy++;
 	else
-		v->l7_passed++;
+		v->no_proxy++;
 }
 
-/* Results of ambit_xlate() besides 0 (rewritten). */
-#define XLATE_PASS 1 /* not ours or L7: leave the socket alone */
+/* Results of ambit_xlate() besides 0 (rewritten to an endpoint). */
+#define XLATE_PASS 1  /* not ours, or L7 without a proxy: leave it alone */
+#define XLATE_PROXY 2 /* L7: rewritten to the proxy's loopback listener */
+
+/* The proxy listens on loopback of the client's own namespace. */
+static __always_inline int ambit_to_proxy(const struct ambit_svc_key *key,
+					  const struct ambit_svc_val *svc,
+					  struct ambit_ep_val *ep)
+{
+	struct ambit_config *cfg = ambit_cfg();
+
+	if (!cfg || !cfg->proxy_port) {
+		ambit_count(svc->svc_id, AMBIT_STATS_SERVICE, COUNT_NO_PROXY);
+		return XLATE_PASS;
+	}
+	__builtin_memset(ep, 0, sizeof(*ep));
+	ep->family = key->family;
+	if (key->family == AMBIT_FAMILY_V4)
+		ep->addr[0] = bpf_htonl(0x7f000001);  /* 127.0.0.1 */
+	else
+		ep->addr[3] = bpf_htonl(1);           /* ::1 */
+	ep->port = cfg->proxy_port;
+	ambit_count(svc->svc_id, AMBIT_STATS_SERVICE, COUNT_TO_PROXY);
+	return XLATE_PROXY;
+}
 
 /*
  * Choose an endpoint for @key. Returns 0 with @ep filled, XLATE_PASS, or
@@ -73,10 +107,8 @@ static __always_inline int ambit_xlate(const struct ambit_svc_key *key,
 	svc = bpf_map_lookup_elem(&ambit_services, key);
 	if (!svc)
 		return XLATE_PASS;
-	if (svc->flags & AMBIT_SVC_L7) {
-		ambit_count(svc->svc_id, AMBIT_STATS_SERVICE, 2);
-		return XLATE_PASS;
-	}
+	if (svc->flags & AMBIT_SVC_L7)
+		return ambit_to_proxy(key, svc, ep);
 	vi = ambit_pick_version(svc, bpf_get_prandom_u32());
 	if (vi < 0 || vi >= AMBIT_MAX_VERSIONS)
 		goto refuse;
@@ -89,20 +121,23 @@ static __always_inline int ambit_xlate(const struct ambit_svc_key *key,
 	if (!found)
 		goto refuse_version;
 	*ep = *found;
-	ambit_count(svc->svc_id, svc->versions[vi].backend_id, 0);
+	ambit_count(svc->svc_id, svc->versions[vi].backend_id, COUNT_CONNECT);
 	return 0;
 refuse_version:
-	ambit_count(svc->svc_id, svc->versions[vi].backend_id, 1);
+	ambit_count(svc->svc_id, svc->versions[vi].backend_id, COUNT_NO_ENDPOINT);
 	return -AMBIT_ECONNREFUSED;
 refuse:
-	ambit_count(svc->svc_id, AMBIT_STATS_SERVICE, 1);
+	ambit_count(svc->svc_id, AMBIT_STATS_SERVICE, COUNT_NO_ENDPOINT);
 	return -AMBIT_ECONNREFUSED;
 }
 
-/* Remember the VIP on the socket so getpeername can give it back. */
+/* Remember the VIP on the socket so getpeername can give it back (and,
+ * for L7, so sockops can tell the proxy who dialed what). */
 static __always_inline void ambit_remember(struct bpf_sock *sk,
 					   const struct ambit_svc_key *key,
-					   const struct ambit_ep_val *ep)
+					   const struct ambit_ep_val *ep,
+					   const struct ambit_enroll_key *who,
+					   __u8 flags)
 {
 	struct ambit_orig_dst *o;
 
@@ -117,6 +152,18 @@ static __always_inline void ambit_remember(struct bpf_sock *sk,
 	o->port = key->port;
 	o->backend_port = ep->port;
 	o->family = key->family;
+	o->flags = flags;
+	o->enroll_id = who->id;
+	o->enroll_kind = who->kind;
+}
+
+/* The proxy's own sockets carry its mark and are never redirected, even
+ * if it were started inside the attached cgroup subtree by mistake. */
+static __always_inline bool ambit_is_proxy(struct bpf_sock *sk)
+{
+	struct ambit_config *cfg = ambit_cfg();
+
+	return sk && cfg && cfg->proxy_mark && sk->mark == cfg->proxy_mark;
 }
 
 /* Remember (socket, endpoint) -> VIP so UDP replies show the VIP. */

@@ -100,16 +100,66 @@ struct ambit_enroll_val {
 };
 _Static_assert(sizeof(struct ambit_enroll_val) == 8, "enroll val layout");
 
-/* What a redirected socket originally dialed, to answer getpeername. */
+/* ambit_orig_dst.flags */
+#define AMBIT_ORIG_L7 0x1 /* sent to the proxy: publish at established */
+
+/* What a redirected socket originally dialed, to answer getpeername, and
+ * (for the proxy) who dialed it. */
 struct ambit_orig_dst {
 	__be32 addr[4]; /* the VIP */
-	__be32 backend[4]; /* the endpoint it was rewritten to */
+	__be32 backend[4]; /* the endpoint (or proxy) it was rewritten to */
 	__be16 port;
 	__be16 backend_port;
 	__u8 family;
+	__u8 flags; /* AMBIT_ORIG_* */
+	__u8 pad[2];
+	__u64 enroll_id;   /* the workload, as ambit_enroll knows it */
+	__u32 enroll_kind;
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct ambit_orig_dst) == 56, "orig_dst layout");
+
+/*
+ * Where L7 services are sent: the proxy's listener on loopback of the
+ * client's own network namespace (the proxy listens in each enrolled pod
+ * namespace, or shares the namespace). proxy_port 0: no proxy, L7
+ * services are left alone.
+ */
+struct ambit_config {
+	__be16 proxy_port;
+	__u16 pad;
+	__u32 proxy_mark; /* SO_MARK of the proxy's own sockets: never touched */
+};
+_Static_assert(sizeof(struct ambit_config) == 8, "config layout");
+
+#define AMBIT_PROXY_MARK_DEFAULT 0x0a3b1700u
+
+/*
+ * An accepted proxy connection, as the proxy sees it (its local address is
+ * the listener, the remote one the client), in the client's namespace.
+ */
+struct ambit_l7_key {
+	__u64 netns_cookie;
+	__be32 local[4];  /* proxy side */
+	__be32 remote[4]; /* client side */
+	__be16 local_port;
+	__be16 remote_port;
+	__u8 family;
 	__u8 pad[3];
 };
-_Static_assert(sizeof(struct ambit_orig_dst) == 40, "orig_dst layout");
+_Static_assert(sizeof(struct ambit_l7_key) == 48, "l7 key layout");
+
+struct ambit_l7_val {
+	__be32 vip[4]; /* what the client dialed */
+	__be16 vip_port;
+	__u8 family;
+	__u8 pad;
+	__u32 enroll_kind; /* the client workload: AMBIT_ENROLL_* ... */
+	__u64 enroll_id;   /* ... and its netns cookie or cgroup id */
+};
+_Static_assert(sizeof(struct ambit_l7_val) == 32, "l7 val layout");
+
+#define AMBIT_DEF_L7_CONNS 262144
 
 /* UDP replies: (socket, endpoint) -> the VIP the app sent to. */
 struct ambit_rnat_key {
@@ -141,8 +191,8 @@ _Static_assert(sizeof(struct ambit_stats_key) == 8, "stats key layout");
 struct ambit_stats_val {
 	__u64 connects;    /* rewrites to an endpoint (TCP connect, UDP msg) */
 	__u64 no_endpoint; /* failed fast: nothing to connect to */
-	__u64 l7_passed;   /* L7 service left alone (no proxy yet) */
-	__u64 pad;
+	__u64 to_proxy;    /* L7 service: sent to the proxy */
+	__u64 no_proxy;    /* L7 service without a proxy: left alone */
 };
 _Static_assert(sizeof(struct ambit_stats_val) == 32, "stats val layout");
 

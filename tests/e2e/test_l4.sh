@@ -297,7 +297,7 @@ test_12_bpftool_named_fields() {
 			bad=$((bad + 1))
 		fi
 	done
-	check "6 pinned maps ($n)" [ "$n" = 6 ]
+	check "8 pinned maps ($n)" [ "$n" = 8 ]
 	check "every pinned map has BTF" [ "$bad" = 0 ]
 	check "ambit_services dump has named fields" bash -c \
 		"bpftool map dump pinned '$PINS/ambit_services' -j | jq -e '.[0].formatted.value.versions[0].cum_weight != null and .[0].formatted.key.port != null'"
@@ -307,7 +307,7 @@ test_12_bpftool_named_fields() {
 		"bpftool map dump pinned '$PINS/ambit_enroll' -j | jq -e '.[0].formatted.key.kind != null'"
 	check "ambit_stats dump has named fields" bash -c \
 		"bpftool map dump pinned '$PINS/ambit_stats' -j | jq -e '.[0].formatted.values[0].value.connects != null'"
-	check "pinned links present" bash -c "ls '$PINS/links' | grep -c . | grep -qx 8"
+	check "9 pinned links" bash -c "ls '$PINS/links' | grep -c . | grep -qx 9"
 }
 
 test_13_netns_enrollment() {

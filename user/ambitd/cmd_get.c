@@ -53,9 +53,14 @@ static void print_yaml(const struct daemon *d, int kind, struct sbuf *out)
 
 /* ---- services ----------------------------------------------------------- */
 
-static const char *svc_mode(const struct img_service *s)
+static const char *l7_mode(const struct daemon *d)
 {
-	return s->l7 ? "L7 (proxy not available)" : "L4";
+	return d->proxy_port ? "L7 (proxy)" : "L7 (proxy not available)";
+}
+
+static const char *svc_mode(const struct daemon *d, const struct img_service *s)
+{
+	return s->l7 ? l7_mode(d) : "L4";
 }
 
 static size_t svc_endpoints(const struct img_service *s)
@@ -123,7 +128,8 @@ static void version_json(const struct img_version *v, struct sbuf *out)
 	sb_printf(out, "]}");
 }
 
-static void service_json(const struct img_service *s, struct sbuf *out)
+static void service_json(const struct daemon *d, const struct img_service *s,
+			 struct sbuf *out)
 {
 	char key[80];
 	size_t i;
@@ -140,7 +146,7 @@ static void service_json(const struct img_service *s, struct sbuf *out)
 	else
 		sb_printf(out, "null");
 	sb_printf(out, ",\"status\":");
-	sb_json_str(out, svc_mode(s));
+	sb_json_str(out, svc_mode(d, s));
 	sb_printf(out, ",\"totalWeight\":%u,\"backends\":[", s->total_weight);
 	for (i = 0; i < s->n_versions; i++) {
 		sb_printf(out, "%s", i ? "," : "");
@@ -159,7 +165,7 @@ static void get_services(const struct daemon *d, int fmt, struct sbuf *out)
 		sb_printf(out, "[");
 		for (i = 0; i < d->img.n_svcs; i++) {
 			sb_printf(out, "%s", i ? ",\n" : "");
-			service_json(&d->img.svcs[i], out);
+			service_json(d, &d->img.svcs[i], out);
 		}
 		sb_printf(out, "]\n");
 		return;
@@ -186,7 +192,7 @@ static const char *route_dataplane(const struct daemon *d,
 		    !strcmp(s->svc->ns, route->route.parents[0].ref.ns ?
 				    route->route.parents[0].ref.ns : route->ns) &&
 		    !strcmp(s->svc->name, route->route.parents[0].ref.name))
-			return "L7 (proxy not available)";
+			return l7_mode(d);
 		if (s->route == route)
 			mode = "L4";
 	}

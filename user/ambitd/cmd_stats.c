@@ -29,7 +29,8 @@ static int stats_sum(int fd, const struct ambit_stats_key *k,
 	for (i = 0; i < ncpu; i++) {
 		sum->connects += v[i].connects;
 		sum->no_endpoint += v[i].no_endpoint;
-		sum->l7_passed += v[i].l7_passed;
+		sum->to_proxy += v[i].to_proxy;
+		sum->no_proxy += v[i].no_proxy;
 	}
 	free(v);
 	return 0;
@@ -61,10 +62,11 @@ static void stats_row(const struct daemon *d, const struct ambit_stats_key *k,
 			backend = s->versions[k->backend_id].name;
 	}
 	if (!json) {
-		sb_printf(out, "%-28s %-28s %-20s %10llu %11llu %9llu\n", name, addr,
-			  backend, (unsigned long long)v->connects,
+		sb_printf(out, "%-28s %-28s %-20s %10llu %11llu %9llu %9llu\n",
+			  name, addr, backend, (unsigned long long)v->connects,
 			  (unsigned long long)v->no_endpoint,
-			  (unsigned long long)v->l7_passed);
+			  (unsigned long long)v->to_proxy,
+			  (unsigned long long)v->no_proxy);
 		return;
 	}
 	sb_printf(out, "%s{\"service\":", n ? ",\n" : "");
@@ -73,10 +75,11 @@ static void stats_row(const struct daemon *d, const struct ambit_stats_key *k,
 	sb_json_str(out, addr);
 	sb_printf(out, ",\"backend\":");
 	sb_json_str(out, backend);
-	sb_printf(out, ",\"connects\":%llu,\"noEndpoint\":%llu,\"l7Passed\":%llu}",
-		  (unsigned long long)v->connects,
+	sb_printf(out, ",\"connects\":%llu,\"noEndpoint\":%llu,\"toProxy\":%llu,"
+		  "\"noProxy\":%llu}", (unsigned long long)v->connects,
 		  (unsigned long long)v->no_endpoint,
-		  (unsigned long long)v->l7_passed);
+		  (unsigned long long)v->to_proxy,
+		  (unsigned long long)v->no_proxy);
 }
 
 int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
@@ -98,9 +101,9 @@ int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 		  (unsigned long long)d->applies,
 		  (unsigned long long)d->apply_errors);
 	if (!json)
-		sb_printf(out, "%-28s %-28s %-20s %10s %11s %9s\n", "SERVICE",
+		sb_printf(out, "%-28s %-28s %-20s %10s %11s %9s %9s\n", "SERVICE",
 			  "ADDRESS", "BACKEND", "CONNECTS", "NO_ENDPOINT",
-			  "L7_PASSED");
+			  "TO_PROXY", "NO_PROXY");
 	while (!bpf_map_get_next_key(d->dp.stats_fd, first ? NULL : &prev, &k)) {
 		first = false;
 		prev = k;
@@ -186,7 +189,8 @@ static void describe_dataplane(const struct daemon *d, const struct object *o,
 		if (s->route != o)
 			continue;
 		sb_printf(out, "  %s  %s%s%s\n", svc_key_str(&s->key, key, sizeof(key)),
-			  s->l7 ? "L7 (proxy not available): " : "L4",
+			  !s->l7 ? "L4" : d->proxy_port ? "L7 (proxy): "
+							: "L7 (proxy not available): ",
 			  s->l7 ? s->l7_reason : "", "");
 	}
 }

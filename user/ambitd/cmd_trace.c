@@ -155,10 +155,16 @@ static void trace_service(struct daemon *d, const struct img_service *s,
 			  s->route->ns, s->route->name, s->rule);
 	else
 		sb_printf(out, "route: none attached; plain Service balancing\n");
-	if (s->l7) {
+	if (s->l7 && !d->proxy_port) {
 		sb_printf(out, "mode: L7 (%s): needs the proxy, which is not "
 			  "available: connections go to the VIP unchanged\n",
 			  s->l7_reason);
+		return;
+	}
+	if (s->l7) {
+		sb_printf(out, "mode: L7 (%s): connect() goes to ambit-proxy on "
+			  "loopback port %u, which routes each request\n",
+			  s->l7_reason, d->proxy_port);
 		return;
 	}
 	sb_printf(out, "mode: L4: redirected at connect() by BPF, no proxy\n");

@@ -39,6 +39,7 @@ struct daemon {
 	int listen_fd;
 	bool teardown_on_exit;
 	bool stop;
+	__u16 proxy_port;      /* 0: no proxy, L7 services left alone */
 	__u64 applies;
 	__u64 apply_errors;
 };

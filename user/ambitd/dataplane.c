@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane.h"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -17,45 +18,53 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "ambit/abi.h"
 #include "ambit/pin.h"
 #include "connect.skel.h"
 #include "log.h"
+#include "sockops.skel.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
 #endif
 
-/* Attach points, restore hooks first: a socket must never be redirected
- * before the hooks that give its VIP back are in place. */
+/* Attach points, in order: restore hooks and sockops first, so a socket is
+ * never redirected before what gives its VIP back (or tells the proxy
+ * about it) is in place. */
 struct attach_point {
-	const char *pin; /* under <bpffs>/links/ */
+	const char *pin;  /* under <bpffs>/links/ */
+	const char *prog; /* program name in either object */
 	enum bpf_attach_type type;
-	size_t prog_off; /* offsetof the program in the skeleton's progs */
 };
 
-#define PROG(name) offsetof(struct connect_bpf, progs.name)
 static const struct attach_point attach_points[] = {
-	{ "getpeername4", BPF_CGROUP_INET4_GETPEERNAME, PROG(ambit_peer4) },
-	{ "getpeername6", BPF_CGROUP_INET6_GETPEERNAME, PROG(ambit_peer6) },
-	{ "recvmsg4", BPF_CGROUP_UDP4_RECVMSG, PROG(ambit_recvmsg4) },
-	{ "recvmsg6", BPF_CGROUP_UDP6_RECVMSG, PROG(ambit_recvmsg6) },
-	{ "connect4", BPF_CGROUP_INET4_CONNECT, PROG(ambit_conn4) },
-	{ "connect6", BPF_CGROUP_INET6_CONNECT, PROG(ambit_conn6) },
-	{ "sendmsg4", BPF_CGROUP_UDP4_SENDMSG, PROG(ambit_sendmsg4) },
-	{ "sendmsg6", BPF_CGROUP_UDP6_SENDMSG, PROG(ambit_sendmsg6) },
+	{ "getpeername4", "ambit_peer4", BPF_CGROUP_INET4_GETPEERNAME },
+	{ "getpeername6", "ambit_peer6", BPF_CGROUP_INET6_GETPEERNAME },
+	{ "recvmsg4", "ambit_recvmsg4", BPF_CGROUP_UDP4_RECVMSG },
+	{ "recvmsg6", "ambit_recvmsg6", BPF_CGROUP_UDP6_RECVMSG },
+	{ "sockops", "ambit_sockops", BPF_CGROUP_SOCK_OPS },
+	{ "connect4", "ambit_conn4", BPF_CGROUP_INET4_CONNECT },
+	{ "connect6", "ambit_conn6", BPF_CGROUP_INET6_CONNECT },
+	{ "sendmsg4", "ambit_sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
+	{ "sendmsg6", "ambit_sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
 };
 #define N_ATTACH (sizeof(attach_points) / sizeof(attach_points[0]))
 
 static const char *const pinned_maps[] = {
 	AMBIT_MAP_SERVICES, AMBIT_MAP_ENDPOINTS, AMBIT_MAP_ENROLL,
 	AMBIT_MAP_ORIG_DST, AMBIT_MAP_UDP_RNAT,  AMBIT_MAP_STATS,
+	AMBIT_MAP_CONFIG,   AMBIT_MAP_L7_CONNS,
 };
 #define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
-static struct bpf_program *ap_prog(struct connect_bpf *skel,
+static struct bpf_program *ap_prog(struct dataplane *dp,
 				   const struct attach_point *ap)
 {
-	return *(struct bpf_program **)((char *)skel + ap->prog_off);
+	struct bpf_program *p;
+
+	p = bpf_object__find_program_by_name(dp->skel->obj, ap->prog);
+	return p ? p : bpf_object__find_program_by_name(dp->sockops->obj,
+							ap->prog);
 }
 
 __u64 cgroup_id_of(const char *path)
@@ -242,7 +251,7 @@ static int adopt_link(struct dataplane *dp, const struct attach_point *ap,
 
 static int attach_one(struct dataplane *dp, const struct attach_point *ap)
 {
-	struct bpf_program *prog = ap_prog(dp->skel, ap);
+	struct bpf_program *prog = ap_prog(dp, ap);
 	struct bpf_link *link;
 	char path[PATH_MAX + 64];
 	int fd, err;
@@ -270,6 +279,22 @@ static int attach_one(struct dataplane *dp, const struct attach_point *ap)
 	return err;
 }
 
+/* The sockops object shares every map with the connect object: both pin
+ * by name under the same root, so the second load reuses the first's. */
+static int load_sockops(struct dataplane *dp)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
+	int err;
+
+	dp->sockops = sockops_bpf__open_opts(&opts);
+	if (!dp->sockops)
+		return -errno;
+	err = sockops_bpf__load(dp->sockops);
+	if (err)
+		pr_err("load sockops program: %s (%d)", strerror(-err), err);
+	return err;
+}
+
 static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
@@ -292,7 +317,19 @@ static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->endpoints_fd = bpf_map__fd(dp->skel->maps.ambit_endpoints);
 	dp->enroll_fd = bpf_map__fd(dp->skel->maps.ambit_enroll);
 	dp->stats_fd = bpf_map__fd(dp->skel->maps.ambit_stats);
-	return 0;
+	dp->config_fd = bpf_map__fd(dp->skel->maps.ambit_config);
+	return load_sockops(dp);
+}
+
+int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark)
+{
+	struct ambit_config cfg = { .proxy_port = htons(port), .proxy_mark = mark };
+	__u32 zero = 0;
+	int err = bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY);
+
+	if (err)
+		pr_err("write config map: %s (%d)", strerror(-err), err);
+	return err;
 }
 
 int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
@@ -323,6 +360,8 @@ int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
 
 void dp_close(struct dataplane *dp)
 {
+	sockops_bpf__destroy(dp->sockops);
+	dp->sockops = NULL;
 	connect_bpf__destroy(dp->skel);
 	dp->skel = NULL;
 	if (dp->cgroup_fd >= 0)

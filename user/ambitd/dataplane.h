@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 struct connect_bpf;
+struct sockops_bpf;
 
 struct dp_sizes {
 	__u32 services;
@@ -22,6 +23,7 @@ struct dp_sizes {
 
 struct dataplane {
 	struct connect_bpf *skel;
+	struct sockops_bpf *sockops;
 	char bpffs[PATH_MAX];
 	char cgroup[PATH_MAX];
 	int cgroup_fd;
@@ -30,6 +32,7 @@ struct dataplane {
 	int endpoints_fd;
 	int enroll_fd;
 	int stats_fd;
+	int config_fd;
 	int adopted; /* links found pinned and updated in place */
 };
 
@@ -41,6 +44,13 @@ struct dataplane {
  */
 int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
 	    const struct dp_sizes *sz);
+
+/**
+ * dp_set_proxy() - send L7 services to the proxy on loopback port @port
+ * of the client's namespace (0: no proxy, leave them alone); sockets
+ * marked @mark are the proxy's own and never redirected. 0 or -errno.
+ */
+int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark);
 
 /** dp_close() - drop our references; pinned state keeps working. */
 void dp_close(struct dataplane *dp);

@@ -30,6 +30,8 @@ struct options {
 	bool teardown;
 	bool teardown_on_exit;
 	bool allow_root_cgroup;
+	__u32 proxy_port;
+	__u32 proxy_mark;
 	int verbose;
 };
 
@@ -48,6 +50,10 @@ static void usage(FILE *f)
 "                       (the pods' parent), absolute or relative to the\n"
 "                       cgroup2 mount, which is discovered\n"
 "  --allow-root-cgroup  allow --cgroup to be the host's root cgroup\n"
+"  --proxy-port PORT    send L7 services to ambit-proxy on loopback PORT of\n"
+"                       the client's namespace (default: none, L7 services\n"
+"                       are left alone)\n"
+"  --proxy-mark MARK    SO_MARK of the proxy's sockets (default 0x%x)\n"
 "  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
 "  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
 "  --state-dir DIR      persisted configuration (default " AMBIT_STATE_DEFAULT ")\n"
@@ -58,7 +64,7 @@ static void usage(FILE *f)
 "  --teardown           detach and unpin everything now, then exit\n"
 "  -v, --verbose        more logs (-vv: libbpf debug)\n"
 "  -h, --help           this text\n",
-		AMBIT_DEF_SERVICES, AMBIT_DEF_ENDPOINTS);
+		AMBIT_DEF_SERVICES, AMBIT_DEF_ENDPOINTS, AMBIT_PROXY_MARK_DEFAULT);
 }
 
 static int parse_u32(const char *s, __u32 *out)
@@ -84,6 +90,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "teardown", no_argument, NULL, 'T' },
 		{ "teardown-on-exit", no_argument, NULL, 'X' },
 		{ "allow-root-cgroup", no_argument, NULL, 'R' },
+		{ "proxy-port", required_argument, NULL, 'P' },
+		{ "proxy-mark", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -101,6 +109,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'T': o->teardown = true; break;
 		case 'X': o->teardown_on_exit = true; break;
 		case 'R': o->allow_root_cgroup = true; break;
+		case 'P':
+			if (parse_u32(optarg, &o->proxy_port) || o->proxy_port > 65535)
+				goto bad;
+			break;
+		case 'M': o->proxy_mark = (__u32)strtoul(optarg, NULL, 0); break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
@@ -335,6 +348,9 @@ static int run(struct daemon *d, const struct options *o)
 				    o->sizes.services);
 	}
 	if (!err)
+		err = dp_set_proxy(&d->dp, (__u16)o->proxy_port, o->proxy_mark);
+	d->proxy_port = (__u16)o->proxy_port;
+	if (!err)
 		err = restore_config(d);
 	if (!err) {
 		d->listen_fd = listen_socket(d->socket_path);
@@ -358,6 +374,7 @@ int main(int argc, char **argv)
 		.socket = AMBIT_SOCKET_DEFAULT,
 		.state_dir = AMBIT_STATE_DEFAULT,
 		.sizes = { AMBIT_DEF_SERVICES, AMBIT_DEF_ENDPOINTS, AMBIT_DEF_ENROLL },
+		.proxy_mark = AMBIT_PROXY_MARK_DEFAULT,
 	};
 	static struct daemon d = { .listen_fd = -1, .dp.cgroup_fd = -1 };
 	int err;

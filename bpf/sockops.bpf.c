@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sockops: tell the proxy what a connection it accepts was meant for.
+ *
+ * connect4/6 sent an L7 connection to the proxy's loopback listener and
+ * left the VIP in the socket's storage. When that client socket becomes
+ * established we publish VIP and client identity under the 4-tuple as the
+ * proxy will see it (plus the netns cookie), and delete the entry when the
+ * socket closes. The entry exists before the proxy can accept: the client
+ * runs this callback before it sends the handshake's final ACK.
+ */
+#include "lib/maps.bpf.h"
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+
+/* See connect.bpf.c: keep context loads at constant offsets. */
+#define SKOPS_LOAD(ctx, f) (*(volatile __u32 *)&(ctx)->f)
+
+static __always_inline bool v4_mapped(const __be32 *a)
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
+}
+
+static __always_inline void put_addr(__be32 *dst, const __be32 *a, bool v4)
+{
+	if (v4) {
+		dst[0] = a[3];
+		return;
+	}
+	dst[0] = a[0];
+	dst[1] = a[1];
+	dst[2] = a[2];
+	dst[3] = a[3];
+}
+
+/* The proxy's view: local = the listener (our remote), remote = us. */
+static __always_inline int l7_key(struct bpf_sock_ops *skops,
+				  struct ambit_l7_key *k)
+{
+	__be32 l[4] = {}, r[4] = {};
+	bool v4;
+
+	if (skops->family == AF_INET) {
+		l[3] = SKOPS_LOAD(skops, local_ip4);
+		r[3] = SKOPS_LOAD(skops, remote_ip4);
+		v4 = true;
+	} else if (skops->family == AF_INET6) {
+		l[0] = SKOPS_LOAD(skops, local_ip6[0]);
+		l[1] = SKOPS_LOAD(skops, local_ip6[1]);
+		l[2] = SKOPS_LOAD(skops, local_ip6[2]);
+		l[3] = SKOPS_LOAD(skops, local_ip6[3]);
+		r[0] = SKOPS_LOAD(skops, remote_ip6[0]);
+		r[1] = SKOPS_LOAD(skops, remote_ip6[1]);
+		r[2] = SKOPS_LOAD(skops, remote_ip6[2]);
+		r[3] = SKOPS_LOAD(skops, remote_ip6[3]);
+		/* A dual-stack socket's v4 peer is a plain v4 peer to
+		 * the proxy's IPv4 listener. */
+		v4 = v4_mapped(l) && v4_mapped(r);
+	} else {
+		return -1;
+	}
+	__builtin_memset(k, 0, sizeof(*k));
+	put_addr(k->local, r, v4);
+	put_addr(k->remote, l, v4);
+	k->family = v4 ? AMBIT_FAMILY_V4 : AMBIT_FAMILY_V6;
+	/* sock_ops keeps remote_port in network order in the upper half. */
+	k->local_port = (__be16)(SKOPS_LOAD(skops, remote_port) >> 16);
+	k->remote_port = bpf_htons((__u16)SKOPS_LOAD(skops, local_port));
+	k->netns_cookie = bpf_get_netns_cookie(skops);
+	return 0;
+}
+
+static __always_inline void publish(struct bpf_sock_ops *skops)
+{
+	struct ambit_orig_dst *o;
+	struct ambit_l7_key k;
+	struct ambit_l7_val v = {};
+	struct bpf_sock *sk = skops->sk;
+
+	if (!sk)
+		return;
+	o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL, 0);
+	if (!o || !(o->flags & AMBIT_ORIG_L7) || l7_key(skops, &k))
+		return;
+	__builtin_memcpy(v.vip, o->addr, sizeof(v.vip));
+	v.vip_port = o->port;
+	v.family = o->family;
+	v.enroll_kind = o->enroll_kind;
+	v.enroll_id = o->enroll_id;
+	if (bpf_map_update_elem(&ambit_l7_conns, &k, &v, BPF_ANY) == 0)
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+static __always_inline void unpublish(struct bpf_sock_ops *skops)
+{
+	struct ambit_l7_key k;
+
+	if (!l7_key(skops, &k))
+		bpf_map_delete_elem(&ambit_l7_conns, &k);
+}
+
+SEC("sockops")
+int ambit_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		publish(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == BPF_TCP_CLOSE)
+			unpublish(skops);
+		break;
+	}
+	return 1;
+}
