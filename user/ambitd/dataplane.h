@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "nsutil.h"
+
 struct connect_bpf;
 struct sockops_bpf;
 
@@ -57,15 +59,6 @@ void dp_close(struct dataplane *dp);
 
 /** dp_teardown() - detach every link and unpin everything (clean stop). */
 int dp_teardown(struct dataplane *dp);
-
-/** cgroup_id_of() - the cgroup v2 id of directory @path, or 0 (errno). */
-__u64 cgroup_id_of(const char *path);
-
-/**
- * netns_cookie_of() - the cookie of the network namespace at @path (e.g.
- * /run/netns/NAME or /proc/PID/ns/net). Return: 0 or -errno.
- */
-int netns_cookie_of(const char *path, __u64 *cookie);
 
 /**
  * cgroup_resolve() - the absolute cgroup v2 directory for @in (absolute, or

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+__u64 cgroup_id_of(const char *path)
+{
+	struct {
+		struct file_handle fh;
+		__u64 id;
+	} h = { .fh.handle_bytes = sizeof(__u64) };
+	int mount_id;
+
+	/* On cgroup2 the file handle of a directory is its 64-bit id. */
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return 0;
+	return h.id;
+}
+
+struct cookie_req {
+	int fd;
+	__u64 cookie;
+	int err;
+};
+
+/* setns() only moves the calling thread: do it in a throwaway thread. */
+static void *cookie_thread(void *arg)
+{
+	struct cookie_req *r = arg;
+	socklen_t len = sizeof(r->cookie);
+	int s;
+
+	if (setns(r->fd, CLONE_NEWNET) < 0) {
+		r->err = -errno;
+		return NULL;
+	}
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		r->err = -errno;
+		return NULL;
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &r->cookie, &len) < 0)
+		r->err = -errno;
+	close(s);
+	return NULL;
+}
+
+int netns_cookie_of_fd(int fd, __u64 *cookie)
+{
+	struct cookie_req r = { .fd = fd };
+	pthread_t t;
+	int err;
+
+	err = pthread_create(&t, NULL, cookie_thread, &r);
+	if (!err)
+		pthread_join(t, NULL);
+	if (err)
+		return -err;
+	*cookie = r.cookie;
+	return r.err;
+}
+
+int netns_cookie_of(const char *path, __u64 *cookie)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = netns_cookie_of_fd(fd, cookie);
+	close(fd);
+	return err;
+}
+
