@@ -34,7 +34,7 @@ LIB_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	  -Wmissing-prototypes -Wstrict-prototypes -Werror \
-	  -I$(OUT) -Iinclude -Iuser/lib $(LIB_CFLAGS) $(EXTRA_CFLAGS)
+	  -I$(OUT) -Iinclude -Iuser/lib -Iuser/proxy $(LIB_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -55,12 +55,13 @@ LIBAMBIT := $(OUT)/libambit.a
 
 AMBITD_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/ambitd/*.c))
 AMBIT_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/ambit/*.c))
+PROXY_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/proxy/*.c))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe $(OUT)/connbench
 
-BINS := $(OUT)/ambitd $(OUT)/ambit $(TEST_TOOLS)
+BINS := $(OUT)/ambitd $(OUT)/ambit $(OUT)/ambit-proxy $(TEST_TOOLS)
 
 .PHONY: all tests test test-unit test-e2e bench check install clean help fuzz
 .DELETE_ON_ERROR:
@@ -94,6 +95,10 @@ $(OUT)/ambitd: $(AMBITD_OBJS) $(LIBAMBIT)
 $(OUT)/ambit: $(AMBIT_OBJS) $(LIBAMBIT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) -o $@
+
+$(OUT)/ambit-proxy: $(PROXY_OBJS) $(LIBAMBIT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) -lpthread -o $@
 
 $(OUT)/ambit-echo: tests/echo/ambit-echo.c | $(OUT)
 	$(call msg,CC,$@)
@@ -149,6 +154,7 @@ install: all
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin
 	install -m 0755 $(OUT)/ambitd $(DESTDIR)/usr/sbin/ambitd
 	install -m 0755 $(OUT)/ambit $(DESTDIR)/usr/bin/ambit
+	install -m 0755 $(OUT)/ambit-proxy $(DESTDIR)/usr/sbin/ambit-proxy
 
 clean:
 	rm -rf $(OUT) $(abspath $(O))-san

@@ -15,6 +15,9 @@ OUT=${OUT:?OUT must point at the build directory}
 AMBIT=$OUT/ambit
 AMBITD=$OUT/ambitd
 ECHO=$OUT/ambit-echo
+PROXY=$OUT/ambit-proxy
+PROXY_PORT=15001
+PROXY_PID=
 PROBE=$OUT/ambit-probe
 
 E2E_ID=ambit-e2e-$$
@@ -85,13 +88,14 @@ stop_pid() {
 
 e2e_teardown() {
 	local p
-	for p in "${BG_PIDS[@]}" $DAEMON_PID; do stop_pid "$p"; done
+	for p in "${BG_PIDS[@]}" $PROXY_PID $DAEMON_PID; do stop_pid "$p"; done
 	"$AMBITD" --teardown --bpffs "$PINS" >/dev/null 2>&1
 	umount "$BPFFS" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NS-kp" 2>/dev/null # benchmarks' kube-proxy namespace
 	for p in client outsider backends; do rmdir "$CG/$p" 2>/dev/null; done
 	rmdir "$CG-plain" 2>/dev/null # benchmarks' program-free cgroup
+	rmdir "$CG-proxy" 2>/dev/null # the proxy lives outside the subtree
 	rmdir "$CG" 2>/dev/null || echo "# warning: $CG not removed (processes left?)"
 	rm -rf "$T"
 }
@@ -137,6 +141,24 @@ start_daemon() {
 	DAEMON_PID=$!
 	wait_for "ambitd" test -S "$SOCK" || { tail -20 "$T/ambitd.log"; return 1; }
 	wait_for "ambitd answering" "$AMBIT" --socket "$SOCK" stats
+}
+
+# ambit-proxy in the test namespace, in a cgroup outside the attached
+# subtree (as in production: its own sockets are never redirected).
+start_proxy() {
+	mkdir -p "$CG-proxy"
+	rm -f "$T/proxy.ready"
+	bash -c "$IN_CG" "$NSPATH" "$CG-proxy" "$PROXY" --port "$PROXY_PORT" \
+		--config "$STATE/config.yaml" --bpffs "$PINS" --workers 2 \
+		--ready-file "$T/proxy.ready" "$@" >>"$T/proxy.log" 2>&1 &
+	PROXY_PID=$!
+	wait_for "ambit-proxy" test -e "$T/proxy.ready" || { tail -20 "$T/proxy.log"; return 1; }
+}
+
+stop_proxy() {
+	[ -n "$PROXY_PID" ] || return 0
+	stop_pid "$PROXY_PID"
+	PROXY_PID=
 }
 
 stop_daemon() {
@@ -192,15 +214,20 @@ e2e_run() {
 		echo "# $t"
 		"$t"
 	done
-	# A clean stop lets sanitizer builds report leaks into the log.
+	# A clean stop lets sanitizer builds report leaks into the logs.
+	stop_proxy
 	stop_daemon
-	if [ -f "$T/ambitd.log" ]; then
-		check "daemon log free of sanitizer reports" \
-			bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$T/ambitd.log'"
-	fi
-	if [ "$FAILED" -gt 0 ] && [ -f "$T/ambitd.log" ]; then
-		echo "# ambitd log (tail):"
-		tail -30 "$T/ambitd.log" | sed 's/^/#   /'
+	for t in ambitd proxy; do
+		[ -f "$T/$t.log" ] || continue
+		check "$t log free of sanitizer reports" \
+			bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$T/$t.log'"
+	done
+	if [ "$FAILED" -gt 0 ]; then
+		for t in ambitd proxy; do
+			[ -f "$T/$t.log" ] || continue
+			echo "# $t log (tail):"
+			tail -30 "$T/$t.log" | sed 's/^/#   /'
+		done
 	fi
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]

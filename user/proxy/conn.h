@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A client connection and its upstream, driven by one worker's loop. */
+#ifndef AMBIT_PX_CONN_H
+#define AMBIT_PX_CONN_H
+
+#include "proxy.h"
+
+#define PX_BUF (64 * 1024 + 512) /* fits a maximal head */
+
+struct px_buf {
+	char *p;
+	size_t r; /* first unread byte */
+	size_t w; /* end of data */
+};
+
+enum px_fd_kind { PX_LISTENER = 1, PX_CLIENT, PX_UPSTREAM, PX_EVENT };
+
+/* What epoll hands back: which fd of what. */
+struct px_handle {
+	uint8_t kind; /* enum px_fd_kind */
+	void *ptr;
+};
+
+struct px_worker;
+
+struct px_upstream {
+	struct px_handle h;
+	int fd;
+	struct ambit_ep_val ep;
+	bool connected;
+	bool reused;              /* came from the pool */
+	uint32_t events;          /* epoll interest registered */
+	uint64_t idle_since;
+	struct px_conn *owner;    /* NULL while pooled */
+	struct px_upstream *next; /* pool chain */
+	struct px_worker *w;
+};
+
+enum px_state {
+	ST_HEAD = 1,    /* reading a request head */
+	ST_LOCAL,       /* writing our own response */
+	ST_CONNECT,     /* waiting for the upstream connection */
+	ST_REQ_BODY,    /* streaming the request body upstream */
+	ST_RESP_HEAD,   /* reading the response head */
+	ST_RESP_BODY,   /* streaming the response body to the client */
+	ST_TUNNEL,      /* after 101: bytes both ways */
+	ST_CLOSING,     /* flush what is left, then close */
+};
+
+struct px_body {
+	uint8_t kind;         /* enum http_body */
+	uint64_t remaining;   /* HTTP_BODY_LENGTH */
+	struct http_chunked ch;
+};
+
+struct px_conn {
+	struct px_handle h;
+	int fd;
+	struct px_worker *w;
+	uint8_t state;
+	struct px_buf in;   /* from the client */
+	struct px_buf out;  /* to the client */
+	struct px_buf uin;  /* from upstream */
+	struct px_buf uout; /* to upstream */
+	struct px_upstream *up;
+	struct ambit_l7_val orig; /* what the client dialed, who it is */
+	struct ambit_svc_key svc; /* orig as a service key */
+	/* the request in flight */
+	struct px_snapshot *snap;
+	struct arena ar;          /* per request */
+	struct str_view method;   /* copy in ar: the head is consumed */
+	bool keep_alive;          /* client side, after this request */
+	bool upgrade;
+	bool resp_started;
+	bool up_keep;             /* upstream allows reuse after this one */
+	bool req_done;            /* the whole request went upstream */
+	bool client_eof;
+	bool up_eof;
+	struct px_body req_body;
+	struct px_body resp_body;
+	struct l7_actions act;
+	const struct l7_rule *rule; /* the matched rule, NULL: none */
+	uint64_t deadline;        /* of the current phase, 0: none */
+	uint64_t request_deadline; /* route timeouts.request, 0: none */
+	uint32_t events;          /* epoll interest registered for fd */
+	struct px_conn *prev, *next; /* worker's list */
+};
+
+struct px_worker {
+	int id;
+	int epfd;
+	int listen_fd[2];
+	struct px_handle listen_h[2];
+	struct px_conn *conns;
+	size_t n_conns;
+	struct px_upstream *pool; /* idle upstream connections */
+	size_t n_pool;
+	bool draining;
+	uint32_t rnd;
+};
+
+/* conn.c */
+void px_conn_accept(struct px_worker *w, int lfd);
+void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev);
+void px_conn_timeouts(struct px_worker *w, uint64_t now);
+void px_conn_close(struct px_conn *c);
+
+/* render.c: heads we send */
+void px_render_request(const struct http_request *rq,
+		       const struct l7_actions *a, bool upgrade,
+		       struct sbuf *out);
+void px_render_response(const struct http_response *rs,
+			const struct l7_actions *a, bool close, bool upgrade,
+			struct sbuf *out);
+void px_render_local(int status, const char *location,
+		     const struct l7_actions *a, bool close, const char *body,
+		     struct sbuf *out);
+
+/* upstream.c */
+struct px_upstream *px_upstream_get(struct px_worker *w,
+				    const struct ambit_ep_val *ep, int *err);
+void px_upstream_release(struct px_upstream *u, bool reusable);
+void px_upstream_pool_event(struct px_upstream *u);
+void px_upstream_reap(struct px_worker *w, uint64_t now);
+
+/* worker.c */
+#define PX_REGISTERED (1u << 27) /* in *cur: fd is in the epoll set */
+int px_epoll_set(struct px_worker *w, int fd, struct px_handle *h,
+		 uint32_t *cur, uint32_t want);
+uint32_t px_rand(struct px_worker *w);
+
+#endif

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ambit-proxy: the L7 path. ambitd's BPF programs send connections for
+ * Services whose routes inspect requests to this proxy's loopback
+ * listener; it routes every request by the HTTPRoute rules and forwards it
+ * to the chosen backend. It reads the configuration ambitd persists and
+ * follows every change (inotify), swapping whole snapshots between
+ * requests.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "ambit/pin.h"
+#include "conn.h"
+#include "log.h"
+
+struct px_settings px_cfg = {
+	.port = 15001,
+	.mark = AMBIT_PROXY_MARK_DEFAULT,
+	.config_path = AMBIT_STATE_DEFAULT "/config.yaml",
+	.header_timeout_ms = 10000,
+	.idle_timeout_ms = 60000,
+	.connect_timeout_ms = 5000,
+	.upstream_timeout_ms = 60000,
+	.max_conns = 65536,
+};
+
+struct options {
+	const char *bpffs;
+	const char *ready_file;
+	int verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ambit-proxy [OPTIONS]\n\n"
+"The ambit L7 proxy: routes each request of connections that ambitd's BPF\n"
+"programs redirect to it, by the HTTPRoute rules of the Service dialed.\n\n"
+"  --port PORT              loopback listener port (default 15001; must match\n"
+"                           ambitd --proxy-port)\n"
+"  --config PATH            ambitd's configuration (default %s)\n"
+"  --bpffs DIR              ambitd's pin directory (default %s)\n"
+"  --workers N              worker threads (default: one per CPU)\n"
+"  --mark MARK              SO_MARK of upstream sockets (default 0x%x)\n"
+"  --header-timeout MS      complete request head within (default 10000)\n"
+"  --idle-timeout MS        keep-alive idle limit (default 60000)\n"
+"  --connect-timeout MS     upstream connect limit (default 5000)\n"
+"  --upstream-timeout MS    response limit without a route timeout (60000)\n"
+"  --max-conns N            client connections per worker (default 65536)\n"
+"  --ready-file PATH        write it once listening\n"
+"  -v, --verbose            more logs\n",
+		px_cfg.config_path, AMBIT_BPFFS_DEFAULT, AMBIT_PROXY_MARK_DEFAULT);
+}
+
+static int num(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	return errno || *end || !*s || *out > max ? -EINVAL : 0;
+}
+
+static int set_opt(int c, const char *arg, struct options *o)
+{
+	unsigned long v = 0;
+
+	switch (c) {
+	case 'c': px_cfg.config_path = arg; return 0;
+	case 'b': o->bpffs = arg; return 0;
+	case 'r': o->ready_file = arg; return 0;
+	case 'v': o->verbose++; return 0;
+	}
+	if (num(arg, c == 'm' ? 0xffffffffu : 0x7fffffff, &v))
+		return -EINVAL;
+	switch (c) {
+	case 'p': px_cfg.port = (uint16_t)v; return v && v < 65536 ? 0 : -EINVAL;
+	case 'w': px_cfg.workers = (int)v; return v && v <= 256 ? 0 : -EINVAL;
+	case 'm': px_cfg.mark = (uint32_t)v; return 0;
+	case 'H': px_cfg.header_timeout_ms = (uint32_t)v; return 0;
+	case 'I': px_cfg.idle_timeout_ms = (uint32_t)v; return 0;
+	case 'C': px_cfg.connect_timeout_ms = (uint32_t)v; return 0;
+	case 'U': px_cfg.upstream_timeout_ms = (uint32_t)v; return 0;
+	case 'M': px_cfg.max_conns = v; return v ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "mark", required_argument, NULL, 'm' },
+		{ "header-timeout", required_argument, NULL, 'H' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "upstream-timeout", required_argument, NULL, 'U' },
+		{ "max-conns", required_argument, NULL, 'M' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (c == '?' || set_opt(c, optarg, o)) {
+			fprintf(stderr, "ambit-proxy: bad arguments (see --help)\n");
+			return -EINVAL;
+		}
+	}
+	return optind == argc ? 0 : -EINVAL;
+}
+
+static int reload(const char *why)
+{
+	struct sbuf err = {};
+	struct px_snapshot *s = px_snapshot_load(px_cfg.config_path, &err);
+
+	if (!s) {
+		pr_err("keeping the current routes: %s: %s", why, sb_str(&err));
+		sb_free(&err);
+		return -EINVAL;
+	}
+	sb_free(&err);
+	px_snapshot_install(s);
+	pr_info("routes loaded (%s): %zu L7 service ports", why, s->l7.n_ports);
+	return 0;
+}
+
+/* Watch the directory: ambitd replaces the file by rename. */
+static int watch_config(void)
+{
+	char dir[PATH_MAX];
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	snprintf(dir, sizeof(dir), "%s", px_cfg.config_path);
+	if (fd < 0 || inotify_add_watch(fd, dirname(dir),
+					IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+		pr_err("watch %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	return fd;
+}
+
+static bool config_changed(int ifd)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	char name[PATH_MAX];
+	const char *base;
+	bool hit = false;
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "%s", px_cfg.config_path);
+	base = basename(name);
+	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (void *)p;
+
+			hit |= ev->len && !strcmp(ev->name, base);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return hit;
+}
+
+/* Main thread: reload on change or SIGHUP, stop on SIGTERM/SIGINT. */
+static void supervise(int ifd, int sfd)
+{
+	struct pollfd p[2] = { { .fd = ifd, .events = POLLIN },
+			       { .fd = sfd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return;
+		if ((p[0].revents & POLLIN) && config_changed(ifd))
+			reload("configuration changed");
+		if (!(p[1].revents & POLLIN) ||
+		    read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP)
+			reload("SIGHUP");
+		else
+			return;
+	}
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* workers inherit this */
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static int open_l7_map(const char *bpffs)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", bpffs, AMBIT_MAP_L7_CONNS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		pr_err("open %s: %s: is ambitd running with this --bpffs?", path,
+		       strerror(errno));
+	return fd;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int start_workers(struct px_worker *w, pthread_t *t, int n)
+{
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		err = px_worker_init(&w[i], i);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < n; i++) {
+		err = pthread_create(&t[i], NULL, px_worker_run, &w[i]);
+		if (err)
+			return -err;
+	}
+	return 0;
+}
+
+static void write_ready(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "ready %u\n", px_cfg.port);
+		fclose(f);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .bpffs = AMBIT_BPFFS_DEFAULT };
+	struct px_worker *w;
+	pthread_t *t;
+	int i, ifd, sfd, err;
+
+	if (parse_options(argc, argv, &o))
+		return 1;
+	log_set_level(LOG_INFO + o.verbose);
+	if (!px_cfg.workers)
+		px_cfg.workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	raise_nofile();
+	sfd = block_signals();
+	px_cfg.l7_map_fd = open_l7_map(o.bpffs);
+	ifd = watch_config();
+	if (px_cfg.l7_map_fd < 0 || ifd < 0 || sfd < 0 || reload("start"))
+		return 1;
+	w = calloc((size_t)px_cfg.workers, sizeof(*w));
+	t = calloc((size_t)px_cfg.workers, sizeof(*t));
+	if (!w || !t || (err = start_workers(w, t, px_cfg.workers)))
+		return 1;
+	pr_info("listening on 127.0.0.1 and [::1] port %u, %d workers",
+		px_cfg.port, px_cfg.workers);
+	write_ready(o.ready_file);
+	supervise(ifd, sfd);
+	pr_info("draining");
+	px_request_stop();
+	for (i = 0; i < px_cfg.workers; i++)
+		pthread_join(t[i], NULL);
+	pr_info("stopped");
+	return 0;
+}

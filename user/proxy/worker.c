@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Worker threads: each owns an epoll set, its own SO_REUSEPORT listeners
+ * on 127.0.0.1 and ::1, its connections and its upstream pool, so workers
+ * share nothing but the snapshot. A stop request closes the listeners;
+ * the worker then drains: it keeps serving what it has until every
+ * connection is done (or the drain deadline passes).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+
+#define DRAIN_MS 10000
+
+static volatile int stop_flag;
+
+uint64_t px_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void px_request_stop(void)
+{
+	stop_flag = 1;
+}
+
+/* xorshift32: per worker, no locks; seeded from the clock and the id. */
+uint32_t px_rand(struct px_worker *w)
+{
+	uint32_t x = w->rnd;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return w->rnd = x;
+}
+
+int px_epoll_set(struct px_worker *w, int fd, struct px_handle *h,
+		 uint32_t *cur, uint32_t want)
+{
+	struct epoll_event ev = { .events = want, .data.ptr = h };
+	int op = *cur & PX_REGISTERED ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if ((*cur & PX_REGISTERED) && (*cur & ~PX_REGISTERED) == want)
+		return 0;
+	if (epoll_ctl(w->epfd, op, fd, &ev) < 0)
+		return -errno;
+	*cur = want | PX_REGISTERED;
+	return 0;
+}
+
+static int listen_on(int family, uint16_t port)
+{
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
+				    .sin6_port = htons(port),
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if ((family == AF_INET ? bind(fd, (struct sockaddr *)&in, sizeof(in))
+			       : bind(fd, (struct sockaddr *)&in6, sizeof(in6))) < 0 ||
+	    listen(fd, 4096) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int worker_listen(struct px_worker *w)
+{
+	static const int families[2] = { AF_INET, AF_INET6 };
+	uint32_t cur = 0;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w->listen_fd[i] = listen_on(families[i], px_cfg.port);
+		if (w->listen_fd[i] < 0) {
+			pr_err("worker %d: listen on %s port %u: %s", w->id,
+			       i ? "[::1]" : "127.0.0.1", px_cfg.port,
+			       strerror(-w->listen_fd[i]));
+			return w->listen_fd[i];
+		}
+		w->listen_h[i].kind = PX_LISTENER;
+		w->listen_h[i].ptr = &w->listen_fd[i];
+		cur = 0;
+		if (px_epoll_set(w, w->listen_fd[i], &w->listen_h[i], &cur, EPOLLIN))
+			return -errno;
+	}
+	return 0;
+}
+
+static void dispatch(struct px_worker *w, struct epoll_event *ev)
+{
+	struct px_handle *h = ev->data.ptr;
+	struct px_upstream *u;
+
+	switch (h->kind) {
+	case PX_LISTENER:
+		px_conn_accept(w, *(int *)h->ptr);
+		break;
+	case PX_CLIENT:
+		px_conn_event(h->ptr, false, ev->events);
+		break;
+	case PX_UPSTREAM:
+		u = h->ptr;
+		if (u->owner)
+			px_conn_event(u->owner, true, ev->events);
+		else
+			px_upstream_pool_event(u);
+		break;
+	}
+}
+
+static void stop_listening(struct px_worker *w)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (w->listen_fd[i] >= 0)
+			close(w->listen_fd[i]);
+		w->listen_fd[i] = -1;
+	}
+	w->draining = true;
+}
+
+static void loop(struct px_worker *w)
+{
+	struct epoll_event evs[256];
+	uint64_t last_tick = 0, drain_end = 0, now;
+	int n, i;
+
+	for (;;) {
+		n = epoll_wait(w->epfd, evs, 256, 100);
+		for (i = 0; i < n; i++)
+			dispatch(w, &evs[i]);
+		now = px_now_ms();
+		if (stop_flag && !w->draining) {
+			stop_listening(w);
+			drain_end = now + DRAIN_MS;
+		}
+		if (w->draining && (!w->n_conns || now >= drain_end))
+			break;
+		if (now - last_tick >= 100) {
+			px_conn_timeouts(w, now);
+			px_upstream_reap(w, now);
+			last_tick = now;
+		}
+	}
+}
+
+int px_worker_init(struct px_worker *w, int id)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->rnd = (uint32_t)px_now_ms() * 2654435761u + (uint32_t)id + 1;
+	w->listen_fd[0] = w->listen_fd[1] = -1;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0)
+		return -errno;
+	return worker_listen(w);
+}
+
+void *px_worker_run(void *arg)
+{
+	struct px_worker *w = arg;
+
+	loop(w);
+	while (w->conns)
+		px_conn_close(w->conns);
+	w->draining = true;
+	px_upstream_reap(w, px_now_ms());
+	close(w->epfd);
+	return NULL;
+}
