@@ -77,27 +77,37 @@ YAML
 
 demo() {
 	say "sandbox: namespace $NS, cgroup $CG, bpffs $BPFFS"
-	backend reviews-v1-7f9c-a --mode tcp --listen 127.0.1.1:9080
-	backend reviews-v1-7f9c-b --mode tcp --listen 127.0.1.2:9080
-	backend reviews-v2-5d4b-a --mode tcp --listen 127.0.2.1:9080
-	start_daemon || { tail "$T/ambitd.log"; return 1; }
+	backend reviews-v1-7f9c-a --listen 127.0.1.1:9080
+	backend reviews-v1-7f9c-b --listen 127.0.1.2:9080
+	backend reviews-v2-5d4b-a --listen 127.0.2.1:9080
+	start_daemon --proxy-port "$PROXY_PORT" || { tail "$T/ambitd.log"; return 1; }
+	start_proxy || return 1
 	say "push Services and EndpointSlices, enroll the client's cgroup"
 	config | run ambit apply -f -
 	run ambit enroll --cgroup "$CG/client" --name client
-	say "the canonical route (header match + header add)"
+	say "the canonical route (header match + header add): L7, via ambit-proxy"
 	canonical_route | run ambit apply -f -
 	run ambit get routes
-	run ambit get services
-	echo "(header matching needs ambit-proxy, the L7 path: until it ships the"
-	echo " daemon marks the Service L7 and leaves its traffic alone)"
-	say "a pure weighted route is L4: BPF picks the version at connect()"
+	run ambit trace --cgroup "$CG/client" --to 127.96.0.10:9080
+	sleep 0.2 # the proxy follows the configuration file
+	say "curl reviews:9080 with the header"
+	printf '$ curl -H "my-favorite-service-mesh: istio" http://127.96.0.10:9080/reviews/1\n'
+	client curl -sS -H 'my-favorite-service-mesh: istio' http://127.96.0.10:9080/reviews/1 |
+		jq '{hostname, path, hello: .headers.hello}'
+	say "curl reviews:9080 without it"
+	printf '$ curl http://127.96.0.10:9080/reviews/1\n'
+	client curl -sS http://127.96.0.10:9080/reviews/1 | jq '{hostname, path, hello: .headers.hello}'
+	say "a pure weighted route is L4: BPF picks the version at connect(), no proxy"
 	weighted_route | run ambit apply -f -
 	run ambit trace --cgroup "$CG/client" --to 127.96.0.10:9080
-	say "1000 connections from the enrolled client to reviews:9080"
-	client "$PROBE" tcp 127.96.0.10:9080 -n 1000 | awk '{print $2}' |
+	say "1000 requests, each on its own connection (Connection: close)"
+	for i in $(seq 1 1000); do echo "url = http://127.96.0.10:9080/"; done >"$T/urls"
+	client curl -sS -H 'Connection: close' -K "$T/urls" | jq -r .hostname |
 		sed 's/-[0-9a-f]*-[a-z]$//' | sort | uniq -c
-	say "the client still sees the VIP as its peer"
-	client "$PROBE" tcp 127.96.0.10:9080
+	say "the same 1000 requests on ONE keep-alive connection: L4 pins a version"
+	client curl -sS -K "$T/urls" | jq -r .hostname |
+		sed 's/-[0-9a-f]*-[a-z]$//' | sort | uniq -c
+	echo "(annotate the route ambit.io/mode: l7 to weigh every request instead)"
 	say "data plane counters"
 	run ambit stats
 	say "pinned state (bpftool)"
