@@ -113,5 +113,306 @@ test_04_no_bypass_when_proxy_down() {
 	check "proxy restarts" start_proxy
 }
 
+WEB=127.96.2.1:80
+
+web_yaml() {
+	cat <<'EOF'
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {clusterIP: 127.96.2.1, ports: [{name: http, port: 80, targetPort: 8080}]}}
+- {apiVersion: v1, kind: Service, metadata: {name: web-a}, spec: {clusterIP: 127.96.2.2, ports: [{name: http, port: 80, targetPort: 8080}]}}
+- {apiVersion: v1, kind: Service, metadata: {name: web-b}, spec: {clusterIP: 127.96.2.3, ports: [{name: http, port: 80, targetPort: 8080}]}}
+- {apiVersion: v1, kind: Service, metadata: {name: web-none}, spec: {clusterIP: 127.96.2.4, ports: [{name: http, port: 80, targetPort: 8080}]}}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-a, labels: {kubernetes.io/service-name: web-a}}
+  addressType: IPv4
+  ports: [{name: http, port: 8080}]
+  endpoints: [{addresses: [127.0.5.1]}]
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-b, labels: {kubernetes.io/service-name: web-b}}
+  addressType: IPv4
+  ports: [{name: http, port: 8080}]
+  endpoints: [{addresses: [127.0.5.2]}]
+EOF
+}
+
+# Every match type and filter on one Service (two routes: the spec allows
+# 16 rules per route), each rule sending to web-a or web-b so the backend
+# that answers tells which rule won.
+web_routes_yaml() {
+	cat <<'EOF'
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: "", kind: Service, name: web}]
+  rules:
+  - matches: [{path: {type: Exact, value: /exact}}]
+    backendRefs: [{name: web-a, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /v2}}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {type: RegularExpression, value: "/re/[0-9]+"}}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {value: /hdr}, headers: [{type: RegularExpression, name: X-Version, value: "v[2-3]"}]}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {value: /q}, queryParams: [{name: version, value: "2"}]}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {value: /m}, method: POST}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {value: /m}}, {path: {value: /q}}, {path: {value: /hdr}}]
+    backendRefs: [{name: web-a, port: 80}]
+  - matches: [{path: {value: /p}}]
+    backendRefs: [{name: web-a, port: 80}]
+  - matches: [{path: {type: Exact, value: /p/exact}}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {value: /p/long}}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {value: /p/meth}, method: GET}, {path: {value: /p/meth}, headers: [{name: a, value: b}]}]
+    backendRefs: [{name: web-b, port: 80}]
+  - matches: [{path: {value: /p/meth}}]
+    backendRefs: [{name: web-a, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web-filters, creationTimestamp: "2024-01-02T00:00:00Z"}
+spec:
+  parentRefs: [{group: "", kind: Service, name: web}]
+  rules:
+  - matches: [{path: {value: /set}}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier:
+        set: [{name: x-set, value: new}]
+        add: [{name: x-add, value: two}]
+        remove: [x-gone]
+    - type: ResponseHeaderModifier
+      responseHeaderModifier: {add: [{name: x-resp, value: added}], remove: [x-echo-drop]}
+    backendRefs: [{name: web-a, port: 80}]
+  - matches: [{path: {value: /redirect}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {hostname: example.test, statusCode: 301, path: {type: ReplacePrefixMatch, replacePrefixMatch: /moved}}
+  - matches: [{path: {value: /old}}]
+    filters:
+    - type: URLRewrite
+      urlRewrite: {hostname: rewritten.test, path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}
+    backendRefs: [{name: web-a, port: 80}]
+  - matches: [{path: {value: /weights}}]
+    backendRefs: [{name: web-a, port: 80, weight: 70}, {name: web-b, port: 80, weight: 30}, {name: web-none, port: 80, weight: 0}]
+  - matches: [{path: {value: /missing}}]
+    backendRefs: [{name: no-such-service, port: 80}]
+  - matches: [{path: {value: /noeps}}]
+    backendRefs: [{name: web-none, port: 80}]
+  - matches: [{path: {value: /slow}}]
+    timeouts: {request: 300ms}
+    backendRefs: [{name: web-a, port: 80}]
+  - matches: [{path: {value: /backend-filter}}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {add: [{name: x-rule, value: r}]}
+    backendRefs:
+    - name: web-a
+      port: 80
+      filters:
+      - type: RequestHeaderModifier
+        requestHeaderModifier: {add: [{name: x-backend, value: a}]}
+EOF
+}
+
+# code, hostname and path of one request: "CODE HOST PATH"
+probe_web() {
+	local body code
+	body=$(client curl -sS --max-time 5 -o - -w '\n%{http_code}' "$@")
+	code=$(tail -n1 <<<"$body")
+	body=$(sed '$d' <<<"$body")
+	echo "$code $(jqr .hostname "$body") $(jqr .path "$body")"
+}
+
+expect_web() { # DESCRIPTION WANT CURL-ARGS...
+	local what=$1 want=$2 got
+	shift 2
+	got=$(probe_web "$@")
+	if [ "$got" = "$want" ]; then ok "$what"; else not_ok "$what: want '$want', got '$got'"; fi
+}
+
+test_05_setup_web() {
+	backend web-a-1111-a --listen 127.0.5.1:8080
+	backend web-b-2222-b --listen 127.0.5.2:8080
+	check "web services apply" apply < <(web_yaml)
+	check "web routes apply (a missing backend allowed)" bash -c \
+		"'$AMBIT' --socket '$SOCK' apply --allow-unresolved -f - >/dev/null" < <(web_routes_yaml)
+	sleep 0.3
+}
+
+test_06_match_types() {
+	expect_web "Exact path" "200 web-a-1111-a /exact" "http://$WEB/exact"
+	expect_web "Exact does not match a longer path" "404  " "http://$WEB/exact/x"
+	expect_web "PathPrefix matches the segment" "200 web-b-2222-b /v2" "http://$WEB/v2"
+	expect_web "PathPrefix matches with a trailing slash" "200 web-b-2222-b /v2/" "http://$WEB/v2/"
+	expect_web "PathPrefix matches below" "200 web-b-2222-b /v2/x" "http://$WEB/v2/x"
+	expect_web "PathPrefix does not match /v2x" "404  " "http://$WEB/v2x"
+	expect_web "RegularExpression path" "200 web-b-2222-b /re/123" "http://$WEB/re/123"
+	expect_web "RegularExpression is anchored" "404  " "http://$WEB/re/123/x"
+	expect_web "header regex, name case-insensitive" "200 web-b-2222-b /hdr" -H 'x-version: v3' "http://$WEB/hdr"
+	expect_web "header regex miss" "200 web-a-1111-a /hdr" -H 'X-Version: v4' "http://$WEB/hdr"
+	expect_web "query param" "200 web-b-2222-b /q?version=2&x=1" "http://$WEB/q?version=2&x=1"
+	expect_web "query param miss" "200 web-a-1111-a /q?version=3" "http://$WEB/q?version=3"
+	expect_web "method POST" "200 web-b-2222-b /m" -X POST "http://$WEB/m"
+	expect_web "method GET falls through" "200 web-a-1111-a /m" "http://$WEB/m"
+	expect_web "nothing matches: 404" "404  " "http://$WEB/nowhere"
+}
+
+test_07_precedence() {
+	expect_web "exact beats prefix" "200 web-b-2222-b /p/exact" "http://$WEB/p/exact"
+	expect_web "longer prefix wins" "200 web-b-2222-b /p/long/x" "http://$WEB/p/long/x"
+	expect_web "shorter prefix elsewhere" "200 web-a-1111-a /p/other" "http://$WEB/p/other"
+	expect_web "method match beats none" "200 web-b-2222-b /p/meth" "http://$WEB/p/meth"
+	expect_web "header match beats none" "200 web-b-2222-b /p/meth" -X PUT -H 'a: b' "http://$WEB/p/meth"
+	expect_web "neither: the plain rule" "200 web-a-1111-a /p/meth" -X PUT "http://$WEB/p/meth"
+}
+
+test_08_header_filters() {
+	local out hdrs
+	out=$(client curl -sS -D "$T/h" -H 'x-set: old' -H 'x-add: one' -H 'x-gone: bye' \
+		-H 'x-echo-header: x-echo-drop: 1' "http://$WEB/set")
+	hdrs=$(cat "$T/h")
+	check "set replaces" [ "$(jqr '.headers["x-set"] | join(",")' "$out")" = new ]
+	check "add appends" [ "$(jqr '.headers["x-add"] | join(",")' "$out")" = one,two ]
+	check "remove removes" [ "$(jqr '.headers["x-gone"]' "$out")" = null ]
+	check "response header added" grep -qi '^x-resp: added' <<<"$hdrs"
+	check "response header removed" bash -c "! grep -qi '^x-echo-drop' '$T/h'"
+	out=$(client curl -sS "http://$WEB/backend-filter")
+	check "rule and backend filters both apply" \
+		[ "$(jqr '.headers["x-rule"][0] + .headers["x-backend"][0]' "$out")" = ra ]
+}
+
+test_09_redirect_and_rewrite() {
+	local hdrs out
+	hdrs=$(client curl -sS -o /dev/null -D - "http://$WEB/redirect/page?x=1")
+	check "redirect 301" grep -q '^HTTP/1.1 301' <<<"$hdrs"
+	check "Location per spec ($(grep -i '^location' <<<"$hdrs" | tr -d '\r'))" \
+		grep -qi '^location: http://example.test/moved/page?x=1' <<<"$hdrs"
+	out=$(client curl -sS "http://$WEB/old/thing?y=2")
+	check "URLRewrite prefix ($(jqr .path "$out"))" [ "$(jqr .path "$out")" = "/new/thing?y=2" ]
+	check "URLRewrite hostname" [ "$(jqr .host "$out")" = rewritten.test ]
+}
+
+test_10_weights_per_request() {
+	local out a b
+	for i in $(seq 1 1000); do echo "url = http://$WEB/weights"; done >"$T/wurls"
+	out=$(client curl -sS -K "$T/wurls" -w '\n' | jq -r .hostname | sort | uniq -c)
+	a=$(awk '$2 == "web-a-1111-a" { print $1 }' <<<"$out")
+	b=$(awk '$2 == "web-b-2222-b" { print $1 }' <<<"$out")
+	check "70% +-5% per request on keep-alive (${a:-0}/1000)" [ "${a:-0}" -ge 650 ] && [ "${a:-0}" -le 750 ]
+	check "30% +-5% (${b:-0}/1000)" [ "${b:-0}" -ge 250 ] && [ "${b:-0}" -le 350 ]
+	check "weight 0 never, and nothing else ($(echo $out))" [ "$(wc -l <<<"$out")" = 2 ]
+}
+
+test_11_errors() {
+	expect_web "backendRef to a missing Service: 500" "500  " "http://$WEB/missing"
+	expect_web "backend without endpoints: 503" "503  " "http://$WEB/noeps"
+	expect_web "timeouts.request: 504" "504  " -H 'x-echo-delay-ms: 1500' "http://$WEB/slow"
+	expect_web "fast enough: 200" "200 web-a-1111-a /slow" "http://$WEB/slow"
+}
+
+# Raw bytes to the VIP; prints the status line of the answer.
+raw() {
+	client bash -c 'exec 3<>/dev/tcp/127.96.2.1/80 || exit 1
+		printf "%b" "$1" >&3
+		timeout 3 head -n1 <&3 | tr -d "\r"' _ "$1" </dev/null
+}
+
+smuggling_cases() {
+	cat <<'EOF'
+CL and TE together|400|POST /exact HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+two Content-Lengths|400|POST /exact HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx
+bad Content-Length|400|POST /exact HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx
+TE not chunked|501|POST /exact HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n
+TE chunked twice|501|POST /exact HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n
+space before colon|400|GET /exact HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n
+obs-fold|400|GET /exact HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n
+bare LF|400|GET /exact HTTP/1.1\nHost: a\n\n
+bare CR|400|GET /exact HTTP/1.1\r\nHost: a\rX: b\r\n\r\n
+control character|400|GET /exact HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n
+missing Host|400|GET /exact HTTP/1.1\r\n\r\n
+two Hosts|400|GET /exact HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n
+HTTP/2.0 in a 1.1 line|505|GET /exact HTTP/2.0\r\nHost: a\r\n\r\n
+bad chunk size|400|POST /exact HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n
+EOF
+}
+
+test_12_smuggling_matrix() {
+	local name req want got
+	while IFS='|' read -r name want req; do
+		got=$(raw "$req")
+		if [[ $got == "HTTP/1.1 $want"* ]]; then ok "strict parser: $name -> $want"
+		else not_ok "strict parser: $name: want $want, got '$got'"; fi
+	done < <(smuggling_cases)
+	got=$(raw "GET /exact HTTP/1.1\r\nHost: a\r\nX: $(head -c 70000 /dev/zero | tr '\0' a)\r\n\r\n")
+	check "70 KB header: 431 ($got)" [ "$got" = "HTTP/1.1 431 Request Header Fields Too Large" ]
+	got=$(raw "GET /exact HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+	check "a clean request still works ($got)" [ "$got" = "HTTP/1.1 200 OK" ]
+}
+
+test_13_bodies() {
+	local out
+	head -c 300000 /dev/urandom >"$T/body"
+	out=$(client curl -sS --data-binary @"$T/body" "http://$WEB/exact")
+	check "Content-Length body streamed (300000)" [ "$(jqr .body_bytes "$out")" = 300000 ]
+	out=$(client curl -sS -H 'Transfer-Encoding: chunked' --data-binary @"$T/body" "http://$WEB/exact")
+	check "chunked body streamed" [ "$(jqr .body_bytes "$out")" = 300000 ]
+	out=$(client curl -sS -H 'Expect: 100-continue' --data-binary @"$T/body" "http://$WEB/exact")
+	check "Expect: 100-continue" [ "$(jqr .body_bytes "$out")" = 300000 ]
+}
+
+# A keep-alive client in bash: one request on fd 3, prints the hostname.
+# Reads the response exactly (Content-Length), so the connection stays in
+# step for the next request.
+KA_CLIENT='get() {
+	local line len=0 body
+	printf "GET /%s HTTP/1.1\r\nHost: r\r\n\r\n" "$1" >&3
+	while IFS= read -r -t 3 line <&3; do
+		line=${line%$'"'"'\r'"'"'}
+		[ -z "$line" ] && break
+		case ${line,,} in content-length:*) len=${line#*: } ;; esac
+	done
+	IFS= read -r -t 3 -N "$len" body <&3
+	grep -o "\"hostname\":\"[^\"]*\"" <<<"$body"
+}'
+
+test_14_route_update_mid_stream() {
+	local fifo=$T/go before after pid
+	mkfifo "$fifo"
+	# One keep-alive connection: a request, then (after the update) another.
+	client bash -c "$KA_CLIENT"'
+		exec 3<>/dev/tcp/127.96.0.10/9080 || exit 1
+		get one >"$1.1"
+		read -r _ <"$1"
+		get two >"$1.2"' _ "$fifo" &
+	pid=$!
+	wait_for "first response" test -s "$fifo.1"
+	# Everything without the header now goes to reviews-v3.
+	canonical_yaml | sed 's/name: reviews-v1, port/name: reviews-v3, port/' | apply
+	sleep 0.5
+	echo go >"$fifo"
+	wait "$pid"
+	before=$(cat "$fifo.1" 2>/dev/null)
+	after=$(cat "$fifo.2" 2>/dev/null)
+	check "before the update: v1 ($before)" grep -q reviews-v1 <<<"$before"
+	check "same connection after the update: v3, no error ($after)" grep -q reviews-v3 <<<"$after"
+	canonical_yaml | apply
+}
+
+test_15_not_an_open_relay() {
+	local out
+	# Straight to the proxy port, not through a redirect: refused.
+	out=$(client curl -sS --max-time 3 "http://127.0.0.1:$PROXY_PORT/exact" 2>&1)
+	check "direct connection to the proxy is not served ($out)" \
+		grep -q "Empty reply\|reset\|Recv failure" <<<"$out"
+}
+
 e2e_setup
 e2e_run

@@ -161,7 +161,9 @@ struct l7_conn_info {
  * port: the filter's, else the scheme's well-known one when a scheme is
  * set, else the client's; omitted from Location when it is 80 for http or
  * 443 for https. ReplacePrefixMatch replaces the matched prefix only, on
- * segment boundaries. Return: 0 or -ENOMEM.
+ * segment boundaries. Return: 0, -ENOMEM, or -E2BIG when the filters ask
+ * for more than L7_MAX_OPS header ops on one side or L7_MAX_MIRRORS
+ * mirrors (@out then holds what fitted; answer 500).
  */
 int l7_actions(const struct l7_entry *e, const struct l7_backend *b,
 	       const struct l7_request_view *rq, const struct l7_conn_info *ci,

@@ -523,7 +523,7 @@ static bool step(struct px_conn *c)
 
 static bool wants_client_read(const struct px_conn *c)
 {
-	return !c->client_eof && (c->state == ST_HEAD ||
+	return !c->client_eof && (c->state == ST_HEAD || c->state == ST_LINGER ||
 				  c->state == ST_REQ_BODY || c->state == ST_TUNNEL);
 }
 
@@ -601,8 +601,9 @@ static int handle_eof(struct px_conn *c)
 	}
 	if (!c->client_eof)
 		return 0;
-	if (c->state == ST_TUNNEL || c->state == ST_REQ_BODY)
-		return -1;
+	if (c->state == ST_TUNNEL || c->state == ST_REQ_BODY ||
+	    c->state == ST_LINGER)
+		return c->state == ST_LINGER ? 0 : -1;
 	if (c->state == ST_HEAD && !buf_len(&c->in))
 		c->state = ST_CLOSING;
 	else if (c->state == ST_HEAD)
@@ -667,9 +668,22 @@ void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 		if (!progress)
 			break;
 	}
+	if (c->state == ST_LINGER) {
+		buf_consume(&c->in, buf_len(&c->in));
+		if (c->client_eof) {
+			px_conn_close(c);
+			return;
+		}
+	}
 	if (c->state == ST_CLOSING && !buf_len(&c->out)) {
-		px_conn_close(c);
-		return;
+		/*
+		 * Lingering close: closing with unread input makes the kernel
+		 * answer with a reset, which can destroy the response we just
+		 * sent before the client reads it. Send FIN, drain, then close.
+		 */
+		shutdown(c->fd, SHUT_WR);
+		c->state = ST_LINGER;
+		c->deadline = px_now_ms() + 2000;
 	}
 	if (c->state == ST_HEAD && !buf_len(&c->in))
 		buf_trim(&c->in);

@@ -45,6 +45,7 @@ enum px_state {
 	ST_RESP_BODY,   /* streaming the response body to the client */
 	ST_TUNNEL,      /* after 101: bytes both ways */
 	ST_CLOSING,     /* flush what is left, then close */
+	ST_LINGER,      /* sent FIN; discard input until EOF, then close */
 };
 
 struct px_body {
