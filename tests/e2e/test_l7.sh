@@ -124,6 +124,13 @@ items:
 - {apiVersion: v1, kind: Service, metadata: {name: web-a}, spec: {clusterIP: 127.96.2.2, ports: [{name: http, port: 80, targetPort: 8080}]}}
 - {apiVersion: v1, kind: Service, metadata: {name: web-b}, spec: {clusterIP: 127.96.2.3, ports: [{name: http, port: 80, targetPort: 8080}]}}
 - {apiVersion: v1, kind: Service, metadata: {name: web-none}, spec: {clusterIP: 127.96.2.4, ports: [{name: http, port: 80, targetPort: 8080}]}}
+- {apiVersion: v1, kind: Service, metadata: {name: web-mirror}, spec: {clusterIP: 127.96.2.5, ports: [{name: http, port: 80, targetPort: 8080}]}}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-mirror, labels: {kubernetes.io/service-name: web-mirror}}
+  addressType: IPv4
+  ports: [{name: http, port: 8080}]
+  endpoints: [{addresses: [127.0.5.3]}]
 - apiVersion: discovery.k8s.io/v1
   kind: EndpointSlice
   metadata: {name: web-a, labels: {kubernetes.io/service-name: web-a}}
@@ -209,6 +216,11 @@ spec:
   - matches: [{path: {value: /slow}}]
     timeouts: {request: 300ms}
     backendRefs: [{name: web-a, port: 80}]
+  - matches: [{path: {value: /mirror}}]
+    filters:
+    - type: RequestMirror
+      requestMirror: {backendRef: {name: web-mirror, port: 80}}
+    backendRefs: [{name: web-a, port: 80}]
   - matches: [{path: {value: /backend-filter}}]
     filters:
     - type: RequestHeaderModifier
@@ -241,6 +253,7 @@ expect_web() { # DESCRIPTION WANT CURL-ARGS...
 test_05_setup_web() {
 	backend web-a-1111-a --listen 127.0.5.1:8080
 	backend web-b-2222-b --listen 127.0.5.2:8080
+	backend web-mirror-3333-c --listen 127.0.5.3:8080 --log "$T/mirror.log"
 	check "web services apply" apply < <(web_yaml)
 	check "web routes apply (a missing backend allowed)" bash -c \
 		"'$AMBIT' --socket '$SOCK' apply --allow-unresolved -f - >/dev/null" < <(web_routes_yaml)
@@ -404,6 +417,41 @@ test_14_route_update_mid_stream() {
 	check "before the update: v1 ($before)" grep -q reviews-v1 <<<"$before"
 	check "same connection after the update: v3, no error ($after)" grep -q reviews-v3 <<<"$after"
 	canonical_yaml | apply
+}
+
+test_16_mirror() {
+	local n
+	for i in 1 2 3 4 5; do expect_web "mirrored request $i answered by the primary" \
+		"200 web-a-1111-a /mirror/$i" "http://$WEB/mirror/$i"; done
+	sleep 0.3
+	n=$(grep -c '^GET /mirror/' "$T/mirror.log" 2>/dev/null)
+	check "the mirror backend got all 5 copies (${n:-0})" [ "${n:-0}" = 5 ]
+	check "the mirror never answered the client" bash -c "! grep -q web-mirror <<<'$(probe_web "http://$WEB/mirror/x")'"
+}
+
+consumer_yaml() {
+	cat <<'EOF'
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop-view, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: web, namespace: default}]
+  rules:
+  - backendRefs: [{name: web-b, namespace: default, port: 80}]
+EOF
+}
+
+test_17_consumer_routes() {
+	check "enroll a workload of namespace shop" \
+		ambit enroll --cgroup "$CG/outsider" --name shopper --namespace shop
+	check "a consumer route in shop applies" apply < <(consumer_yaml)
+	sleep 0.3
+	local out
+	out=$(outsider curl -sS "http://$WEB/exact")
+	check "shop's client gets shop's route ($(jqr .hostname "$out"))" [ "$(jqr .hostname "$out")" = web-b-2222-b ]
+	out=$(outsider curl -sS "http://$WEB/nowhere")
+	check "even where the producer has no rule ($(jqr .hostname "$out"))" [ "$(jqr .hostname "$out")" = web-b-2222-b ]
+	expect_web "other namespaces keep the producer routes" "200 web-a-1111-a /exact" "http://$WEB/exact"
 }
 
 test_15_not_an_open_relay() {

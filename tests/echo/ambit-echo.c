@@ -80,6 +80,7 @@ static struct config {
 	enum mode mode;
 	int workers;
 	const char *ready_file;
+	int log_fd;          /* --log: one line per request answered, or -1 */
 	enum client client;
 	struct spec target;
 	const char *message;
@@ -89,6 +90,7 @@ static struct config {
 } cfg = {
 	.mode = MODE_HTTP,
 	.workers = 1,
+	.log_fd = -1,
 	.count = 1,
 	.timeout_ms = 2000,
 };
@@ -801,12 +803,30 @@ static void emit_extra_headers(struct worker *w, const struct req *r,
 	}
 }
 
+/* --log: "METHOD TARGET HOST" per request, one write() each so lines from
+ * several workers never interleave (O_APPEND). */
+static void log_request(const struct req *r)
+{
+	char line[1024];
+	int n;
+
+	if (cfg.log_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%.*s %.*s %.*s\n", (int)r->method_len,
+		     r->method, (int)r->target_len, r->target, (int)r->host_len,
+		     r->host ? r->host : "");
+	if (n > 0 && write(cfg.log_fd, line, (size_t)n < sizeof(line) ?
+			   (size_t)n : sizeof(line) - 1) < 0)
+		cfg.log_fd = -1;
+}
+
 static void respond(struct conn *c, const struct req *r)
 {
 	struct buf *b = &c->w->scratch, *o = &c->out;
 	bool has_body = r->status != 204 && r->status != 304;
 	bool is_head = span_is(r->method, r->method_len, "HEAD");
 
+	log_request(r);
 	build_json(c, r, b);
 	buf_printf(o, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n",
 		   r->status, reason(r->status));
@@ -1978,6 +1998,7 @@ static void usage(FILE *f)
 "  --mode tcp         sends 'NAME\\n' on accept, then echoes what it receives\n"
 "  --workers N        N threads, each with SO_REUSEPORT sockets (default 1)\n"
 "  --ready-file PATH  once listening, write 'ready' then 'tcp|udp ADDR:PORT'\n"
+"  --log PATH         append 'METHOD TARGET HOST' for every request answered\n"
 "                     per socket there (else print 'ready' on stdout)\n"
 "HTTP request hooks: x-echo-status: CODE, x-echo-header: NAME: VALUE,\n"
 "                    x-echo-delay-ms: MS\n"
@@ -2058,6 +2079,7 @@ static const struct option long_opts[] = {
 	{ "mode", required_argument, NULL, 'm' },
 	{ "workers", required_argument, NULL, 'w' },
 	{ "ready-file", required_argument, NULL, 'r' },
+	{ "log", required_argument, NULL, 'L' },
 	{ "tcp-client", required_argument, NULL, 'T' },
 	{ "udp-client", required_argument, NULL, 'U' },
 	{ "count", required_argument, NULL, 'c' },
@@ -2094,6 +2116,11 @@ static void parse_opt(int opt, const char *arg)
 		break;
 	case 'r':
 		cfg.ready_file = arg;
+		break;
+	case 'L':
+		cfg.log_fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (cfg.log_fd < 0)
+			usage_error("--log %s: %s", arg, strerror(errno));
 		break;
 	case 'T':
 	case 'U':

@@ -289,6 +289,34 @@ static void begin_body(struct px_body *b, uint8_t kind, uint64_t len)
 	b->remaining = len;
 }
 
+/*
+ * Copies for RequestMirror targets: the same head, plus the body when it
+ * is already all here (a streamed body is not buffered for a mirror:
+ * such requests are not mirrored).
+ */
+static void send_mirrors(struct px_conn *c, const struct http_request *rq,
+			 size_t head_len, const struct sbuf *head)
+{
+	size_t i, body = 0;
+	struct sbuf sb = {};
+
+	if (rq->body == HTTP_BODY_LENGTH)
+		body = (size_t)rq->content_length;
+	if (rq->body == HTTP_BODY_CHUNKED ||
+	    buf_len(&c->in) - head_len < body)
+		return;
+	sb_add(&sb, sb_str(head), head->len);
+	sb_add(&sb, c->in.p + c->in.r + head_len, body);
+	for (i = 0; i < c->act.n_mirrors && !sb.oom; i++) {
+		const struct l7_backend *m = c->act.mirrors[i];
+
+		if (!m->unresolved && m->n_eps)
+			px_mirror_send(c->w, &m->eps[ambit_pick_endpoint(
+				px_rand(c->w), m->n_eps)], sb_str(&sb), sb.len);
+	}
+	sb_free(&sb);
+}
+
 /* A complete head is in c->in: route it and start the exchange. */
 static void handle_request(struct px_conn *c, const struct http_request *rq,
 			   size_t head_len)
@@ -313,6 +341,8 @@ static void handle_request(struct px_conn *c, const struct http_request *rq,
 	}
 	set_timeouts(c);
 	px_render_request(rq, &c->act, c->upgrade, &sb);
+	if (c->act.n_mirrors)
+		send_mirrors(c, rq, head_len, &sb);
 	buf_consume(&c->in, head_len); /* after rendering: rq points there */
 	if (sb.oom || !buf_put(c, &c->uout, sb_str(&sb), sb.len) ||
 	    !start_upstream(c, ep)) {

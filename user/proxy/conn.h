@@ -13,7 +13,7 @@ struct px_buf {
 	size_t w; /* end of data */
 };
 
-enum px_fd_kind { PX_LISTENER = 1, PX_CLIENT, PX_UPSTREAM, PX_EVENT };
+enum px_fd_kind { PX_LISTENER = 1, PX_CLIENT, PX_UPSTREAM, PX_MIRROR };
 
 /* What epoll hands back: which fd of what. */
 struct px_handle {
@@ -22,6 +22,19 @@ struct px_handle {
 };
 
 struct px_worker;
+
+/* A mirrored request: sent, its answer awaited and thrown away. */
+struct px_mirror {
+	struct px_handle h;
+	int fd;
+	struct px_worker *w;
+	char *buf;
+	size_t len;
+	size_t off;
+	uint32_t events;
+	uint64_t deadline;
+	struct px_mirror *prev, *next;
+};
 
 struct px_upstream {
 	struct px_handle h;
@@ -96,6 +109,8 @@ struct px_worker {
 	size_t n_conns;
 	struct px_upstream *pool; /* idle upstream connections */
 	size_t n_pool;
+	struct px_mirror *mirrors; /* in flight */
+	size_t n_mirrors;
 	bool draining;
 	uint32_t rnd;
 };
@@ -117,7 +132,14 @@ void px_render_local(int status, const char *location,
 		     const struct l7_actions *a, bool close, const char *body,
 		     struct sbuf *out);
 
+/* mirror.c */
+void px_mirror_send(struct px_worker *w, const struct ambit_ep_val *ep,
+		    const char *data, size_t len);
+void px_mirror_event(struct px_mirror *m, uint32_t ev);
+void px_mirror_timeouts(struct px_worker *w, uint64_t now);
+
 /* upstream.c */
+int px_upstream_socket(const struct ambit_ep_val *ep);
 struct px_upstream *px_upstream_get(struct px_worker *w,
 				    const struct ambit_ep_val *ep, int *err);
 void px_upstream_release(struct px_upstream *u, bool reusable);

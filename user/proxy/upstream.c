@@ -40,7 +40,7 @@ static int sockaddr_of(const struct ambit_ep_val *ep, struct sockaddr_storage *s
 }
 
 /* Our own sockets carry the proxy mark: the BPF programs leave them be. */
-static int open_upstream(const struct ambit_ep_val *ep)
+int px_upstream_socket(const struct ambit_ep_val *ep)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -92,7 +92,7 @@ struct px_upstream *px_upstream_get(struct px_worker *w,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	u->fd = open_upstream(ep);
+	u->fd = px_upstream_socket(ep);
 	if (u->fd < 0) {
 		*err = u->fd;
 		free(u);

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -122,6 +123,9 @@ static void dispatch(struct px_worker *w, struct epoll_event *ev)
 	case PX_CLIENT:
 		px_conn_event(h->ptr, false, ev->events);
 		break;
+	case PX_MIRROR:
+		px_mirror_event(h->ptr, ev->events);
+		break;
 	case PX_UPSTREAM:
 		u = h->ptr;
 		if (u->owner)
@@ -163,6 +167,7 @@ static void loop(struct px_worker *w)
 			break;
 		if (now - last_tick >= 100) {
 			px_conn_timeouts(w, now);
+			px_mirror_timeouts(w, now);
 			px_upstream_reap(w, now);
 			last_tick = now;
 		}
@@ -188,6 +193,7 @@ void *px_worker_run(void *arg)
 	loop(w);
 	while (w->conns)
 		px_conn_close(w->conns);
+	px_mirror_timeouts(w, UINT64_MAX);
 	w->draining = true;
 	px_upstream_reap(w, px_now_ms());
 	close(w->epfd);
