@@ -32,6 +32,7 @@ PASSED=0
 FAILED=0
 DAEMON_PID=
 BG_PIDS=()
+EXTRA_NETNS=() # more test namespaces (pods), deleted at teardown
 
 e2e_fail_setup() {
 	echo "not ok - setup: $*"
@@ -93,6 +94,7 @@ e2e_teardown() {
 	umount "$BPFFS" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NS-kp" 2>/dev/null # benchmarks' kube-proxy namespace
+	for p in "${EXTRA_NETNS[@]}"; do ip netns del "$p" 2>/dev/null; done
 	for p in client outsider backends; do rmdir "$CG/$p" 2>/dev/null; done
 	rmdir "$CG-plain" 2>/dev/null # benchmarks' program-free cgroup
 	rmdir "$CG-proxy" 2>/dev/null # the proxy lives outside the subtree

@@ -273,7 +273,7 @@ static bool start_upstream(struct px_conn *c, const struct ambit_ep_val *ep)
 {
 	int err = 0;
 
-	c->up = px_upstream_get(c->w, ep, &err);
+	c->up = px_upstream_get(c->w, ep, c->netns_fd, &err);
 	if (!c->up)
 		return false;
 	c->up->owner = c;
@@ -312,7 +312,8 @@ static void send_mirrors(struct px_conn *c, const struct http_request *rq,
 
 		if (!m->unresolved && m->n_eps)
 			px_mirror_send(c->w, &m->eps[ambit_pick_endpoint(
-				px_rand(c->w), m->n_eps)], sb_str(&sb), sb.len);
+				px_rand(c->w), m->n_eps)], c->netns_fd,
+				sb_str(&sb), sb.len);
 	}
 	sb_free(&sb);
 }
@@ -771,7 +772,8 @@ static void svc_key_of(const struct ambit_l7_val *v, struct ambit_svc_key *k)
 	k->family = v->family;
 }
 
-static void conn_add(struct px_worker *w, int fd, const struct ambit_l7_val *v)
+static void conn_add(struct px_worker *w, int fd, int netns_fd,
+		     const struct ambit_l7_val *v)
 {
 	struct px_conn *c = calloc(1, sizeof(*c));
 
@@ -782,6 +784,7 @@ static void conn_add(struct px_worker *w, int fd, const struct ambit_l7_val *v)
 	c->h.kind = PX_CLIENT;
 	c->h.ptr = c;
 	c->fd = fd;
+	c->netns_fd = netns_fd;
 	c->w = w;
 	c->orig = *v;
 	svc_key_of(v, &c->svc);
@@ -796,12 +799,13 @@ static void conn_add(struct px_worker *w, int fd, const struct ambit_l7_val *v)
 	update_interest(c);
 }
 
-void px_conn_accept(struct px_worker *w, int lfd)
+void px_conn_accept(struct px_worker *w, struct px_listener *l)
 {
 	struct ambit_l7_val v;
 	int fd, one = 1;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while (!l->closed &&
+	       (fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		if (w->n_conns >= px_cfg.max_conns || original_dst(fd, &v)) {
 			pr_debug("refused a connection: %s", w->n_conns >=
 				 px_cfg.max_conns ? "too many" : "not redirected");
@@ -809,7 +813,7 @@ void px_conn_accept(struct px_worker *w, int lfd)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
-		conn_add(w, fd, &v);
+		conn_add(w, fd, l->netns_fd, &v);
 	}
 }
 

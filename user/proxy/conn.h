@@ -3,6 +3,8 @@
 #ifndef AMBIT_PX_CONN_H
 #define AMBIT_PX_CONN_H
 
+#include <pthread.h>
+
 #include "proxy.h"
 
 #define PX_BUF (64 * 1024 + 512) /* fits a maximal head */
@@ -23,6 +25,20 @@ struct px_handle {
 
 struct px_worker;
 
+/*
+ * A listener: on the proxy's own loopback, or on the loopback of an
+ * enrolled pod's network namespace (the way ambient node proxies serve
+ * pods). Connections accepted on it connect upstream from that namespace.
+ */
+struct px_listener {
+	struct px_handle h;
+	int fd;
+	int netns_fd;   /* -1: the proxy's own namespace */
+	bool closed;    /* the pod left: kept allocated, events may be queued */
+	uint32_t events;
+	struct px_listener *next;
+};
+
 /* A mirrored request: sent, its answer awaited and thrown away. */
 struct px_mirror {
 	struct px_handle h;
@@ -39,6 +55,7 @@ struct px_mirror {
 struct px_upstream {
 	struct px_handle h;
 	int fd;
+	int netns_fd;             /* the namespace it was made in, -1: ours */
 	struct ambit_ep_val ep;
 	bool connected;
 	bool reused;              /* came from the pool */
@@ -70,6 +87,7 @@ struct px_body {
 struct px_conn {
 	struct px_handle h;
 	int fd;
+	int netns_fd;             /* where the client is: upstreams go from there */
 	struct px_worker *w;
 	uint8_t state;
 	struct px_buf in;   /* from the client */
@@ -103,8 +121,8 @@ struct px_conn {
 struct px_worker {
 	int id;
 	int epfd;
-	int listen_fd[2];
-	struct px_handle listen_h[2];
+	struct px_listener *listeners; /* guarded by lock: main adds pods */
+	pthread_mutex_t lock;
 	struct px_conn *conns;
 	size_t n_conns;
 	struct px_upstream *pool; /* idle upstream connections */
@@ -116,7 +134,7 @@ struct px_worker {
 };
 
 /* conn.c */
-void px_conn_accept(struct px_worker *w, int lfd);
+void px_conn_accept(struct px_worker *w, struct px_listener *l);
 void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev);
 void px_conn_timeouts(struct px_worker *w, uint64_t now);
 void px_conn_close(struct px_conn *c);
@@ -134,14 +152,15 @@ void px_render_local(int status, const char *location,
 
 /* mirror.c */
 void px_mirror_send(struct px_worker *w, const struct ambit_ep_val *ep,
-		    const char *data, size_t len);
+		    int netns_fd, const char *data, size_t len);
 void px_mirror_event(struct px_mirror *m, uint32_t ev);
 void px_mirror_timeouts(struct px_worker *w, uint64_t now);
 
 /* upstream.c */
-int px_upstream_socket(const struct ambit_ep_val *ep);
+int px_upstream_socket(const struct ambit_ep_val *ep, int netns_fd);
 struct px_upstream *px_upstream_get(struct px_worker *w,
-				    const struct ambit_ep_val *ep, int *err);
+				    const struct ambit_ep_val *ep, int netns_fd,
+				    int *err);
 void px_upstream_release(struct px_upstream *u, bool reusable);
 void px_upstream_pool_event(struct px_upstream *u);
 void px_upstream_reap(struct px_worker *w, uint64_t now);
@@ -151,5 +170,11 @@ void px_upstream_reap(struct px_worker *w, uint64_t now);
 int px_epoll_set(struct px_worker *w, int fd, struct px_handle *h,
 		 uint32_t *cur, uint32_t want);
 uint32_t px_rand(struct px_worker *w);
+int px_listen_on(int family, uint16_t port);
+int px_worker_add_listener(struct px_worker *w, int fd, int netns_fd,
+			   struct px_listener **out);
+
+/* pods.c: listeners inside enrolled pods' namespaces */
+void px_pods_sync(struct px_worker *w, int n, const struct px_snapshot *s);
 
 #endif

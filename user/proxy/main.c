@@ -9,6 +9,7 @@
  */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -133,6 +134,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return optind == argc ? 0 : -EINVAL;
 }
 
+static struct px_worker *workers;
+static int n_workers;
+
 static int reload(const char *why)
 {
 	struct sbuf err = {};
@@ -144,8 +148,10 @@ static int reload(const char *why)
 		return -EINVAL;
 	}
 	sb_free(&err);
-	px_snapshot_install(s);
 	pr_info("routes loaded (%s): %zu L7 service ports", why, s->l7.n_ports);
+	if (workers)
+		px_pods_sync(workers, n_workers, s);
+	px_snapshot_install(s);
 	return 0;
 }
 
@@ -260,6 +266,15 @@ static int start_workers(struct px_worker *w, pthread_t *t, int n)
 	return 0;
 }
 
+/* Pods enrolled before the workers existed get their listeners now. */
+static void sync_pods_now(void)
+{
+	struct px_snapshot *s = px_snapshot_current();
+
+	px_pods_sync(workers, n_workers, s);
+	px_snapshot_put(s);
+}
+
 static void write_ready(const char *path)
 {
 	FILE *f;
@@ -287,6 +302,7 @@ int main(int argc, char **argv)
 		px_cfg.workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	raise_nofile();
 	sfd = block_signals();
+	px_cfg.home_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	px_cfg.l7_map_fd = open_l7_map(o.bpffs);
 	ifd = watch_config();
 	if (px_cfg.l7_map_fd < 0 || ifd < 0 || sfd < 0 || reload("start"))
@@ -295,6 +311,9 @@ int main(int argc, char **argv)
 	t = calloc((size_t)px_cfg.workers, sizeof(*t));
 	if (!w || !t || (err = start_workers(w, t, px_cfg.workers)))
 		return 1;
+	workers = w;
+	n_workers = px_cfg.workers;
+	sync_pods_now();
 	pr_info("listening on 127.0.0.1 and [::1] port %u, %d workers",
 		px_cfg.port, px_cfg.workers);
 	write_ready(o.ready_file);

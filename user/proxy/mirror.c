@@ -35,14 +35,14 @@ static void mirror_close(struct px_mirror *m)
 }
 
 void px_mirror_send(struct px_worker *w, const struct ambit_ep_val *ep,
-		    const char *data, size_t len)
+		    int netns_fd, const char *data, size_t len)
 {
 	struct px_mirror *m;
 
 	if (w->n_mirrors >= MIRROR_MAX || !(m = calloc(1, sizeof(*m))))
 		return;
 	m->buf = malloc(len);
-	m->fd = px_upstream_socket(ep);
+	m->fd = px_upstream_socket(ep, netns_fd);
 	if (!m->buf || m->fd < 0) {
 		if (m->fd >= 0)
 			close(m->fd);

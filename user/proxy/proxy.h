@@ -35,6 +35,7 @@ struct px_settings {
 	uint32_t connect_timeout_ms;  /* upstream connect */
 	uint32_t upstream_timeout_ms; /* no route timeout: response deadline */
 	size_t max_conns;         /* per worker */
+	int home_netns_fd;        /* the proxy's own network namespace */
 };
 
 extern struct px_settings px_cfg;

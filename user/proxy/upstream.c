@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "log.h"
 
 #define POOL_MAX_PER_WORKER 1024
 #define POOL_IDLE_MS 30000
@@ -39,17 +41,34 @@ static int sockaddr_of(const struct ambit_ep_val *ep, struct sockaddr_storage *s
 	return ss->ss_family;
 }
 
+/*
+ * A socket made in @netns_fd (a pod's namespace: it must reach backends
+ * the way the pod would). setns() moves only this thread, and only for
+ * the socket() call.
+ */
+static int socket_in(int family, int netns_fd)
+{
+	int fd, err;
+
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	err = fd < 0 ? -errno : 0;
+	if (netns_fd >= 0 && setns(px_cfg.home_netns_fd, CLONE_NEWNET) < 0)
+		pr_err("cannot return to the proxy's namespace: %s", strerror(errno));
+	return fd < 0 ? err : fd;
+}
+
 /* Our own sockets carry the proxy mark: the BPF programs leave them be. */
-int px_upstream_socket(const struct ambit_ep_val *ep)
+int px_upstream_socket(const struct ambit_ep_val *ep, int netns_fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int one = 1;
-	int fd = socket(sockaddr_of(ep, &ss, &len),
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket_in(sockaddr_of(ep, &ss, &len), netns_fd);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (px_cfg.mark)
 		setsockopt(fd, SOL_SOCKET, SO_MARK, &px_cfg.mark, sizeof(px_cfg.mark));
 	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
@@ -63,12 +82,12 @@ int px_upstream_socket(const struct ambit_ep_val *ep)
 }
 
 static struct px_upstream *pool_take(struct px_worker *w,
-				     const struct ambit_ep_val *ep)
+				     const struct ambit_ep_val *ep, int netns_fd)
 {
 	struct px_upstream **pp, *u;
 
 	for (pp = &w->pool; (u = *pp); pp = &u->next) {
-		if (!memcmp(&u->ep, ep, sizeof(*ep))) {
+		if (u->netns_fd == netns_fd && !memcmp(&u->ep, ep, sizeof(*ep))) {
 			*pp = u->next;
 			u->next = NULL;
 			w->n_pool--;
@@ -79,9 +98,10 @@ static struct px_upstream *pool_take(struct px_worker *w,
 }
 
 struct px_upstream *px_upstream_get(struct px_worker *w,
-				    const struct ambit_ep_val *ep, int *err)
+				    const struct ambit_ep_val *ep, int netns_fd,
+				    int *err)
 {
-	struct px_upstream *u = pool_take(w, ep);
+	struct px_upstream *u = pool_take(w, ep, netns_fd);
 
 	if (u) {
 		u->reused = true;
@@ -92,7 +112,8 @@ struct px_upstream *px_upstream_get(struct px_worker *w,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	u->fd = px_upstream_socket(ep);
+	u->fd = px_upstream_socket(ep, netns_fd);
+	u->netns_fd = netns_fd;
 	if (u->fd < 0) {
 		*err = u->fd;
 		free(u);

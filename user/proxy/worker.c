@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,7 @@ int px_epoll_set(struct px_worker *w, int fd, struct px_handle *h,
 	return 0;
 }
 
-static int listen_on(int family, uint16_t port)
+int px_listen_on(int family, uint16_t port)
 {
 	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
 				    .sin6_port = htons(port),
@@ -88,24 +90,45 @@ static int listen_on(int family, uint16_t port)
 	return fd;
 }
 
+/* Called by the main thread too (pods): epoll_ctl is thread-safe, the
+ * list is guarded. */
+int px_worker_add_listener(struct px_worker *w, int fd, int netns_fd,
+			   struct px_listener **out)
+{
+	struct px_listener *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->h.kind = PX_LISTENER;
+	l->h.ptr = l;
+	l->fd = fd;
+	l->netns_fd = netns_fd;
+	if (px_epoll_set(w, fd, &l->h, &l->events, EPOLLIN)) {
+		free(l);
+		return -errno;
+	}
+	pthread_mutex_lock(&w->lock);
+	l->next = w->listeners;
+	w->listeners = l;
+	pthread_mutex_unlock(&w->lock);
+	if (out)
+		*out = l;
+	return 0;
+}
+
 static int worker_listen(struct px_worker *w)
 {
 	static const int families[2] = { AF_INET, AF_INET6 };
-	uint32_t cur = 0;
-	int i;
+	int i, fd;
 
 	for (i = 0; i < 2; i++) {
-		w->listen_fd[i] = listen_on(families[i], px_cfg.port);
-		if (w->listen_fd[i] < 0) {
+		fd = px_listen_on(families[i], px_cfg.port);
+		if (fd < 0) {
 			pr_err("worker %d: listen on %s port %u: %s", w->id,
-			       i ? "[::1]" : "127.0.0.1", px_cfg.port,
-			       strerror(-w->listen_fd[i]));
-			return w->listen_fd[i];
+			       i ? "[::1]" : "127.0.0.1", px_cfg.port, strerror(-fd));
+			return fd;
 		}
-		w->listen_h[i].kind = PX_LISTENER;
-		w->listen_h[i].ptr = &w->listen_fd[i];
-		cur = 0;
-		if (px_epoll_set(w, w->listen_fd[i], &w->listen_h[i], &cur, EPOLLIN))
+		if (px_worker_add_listener(w, fd, -1, NULL))
 			return -errno;
 	}
 	return 0;
@@ -118,7 +141,7 @@ static void dispatch(struct px_worker *w, struct epoll_event *ev)
 
 	switch (h->kind) {
 	case PX_LISTENER:
-		px_conn_accept(w, *(int *)h->ptr);
+		px_conn_accept(w, h->ptr);
 		break;
 	case PX_CLIENT:
 		px_conn_event(h->ptr, false, ev->events);
@@ -138,14 +161,27 @@ static void dispatch(struct px_worker *w, struct epoll_event *ev)
 
 static void stop_listening(struct px_worker *w)
 {
-	int i;
+	struct px_listener *l;
 
-	for (i = 0; i < 2; i++) {
-		if (w->listen_fd[i] >= 0)
-			close(w->listen_fd[i]);
-		w->listen_fd[i] = -1;
+	pthread_mutex_lock(&w->lock);
+	for (l = w->listeners; l; l = l->next) {
+		if (!l->closed)
+			close(l->fd);
+		l->closed = true;
 	}
+	pthread_mutex_unlock(&w->lock);
 	w->draining = true;
+}
+
+static void free_listeners(struct px_worker *w)
+{
+	struct px_listener *l, *next;
+
+	for (l = w->listeners; l; l = next) {
+		next = l->next;
+		free(l);
+	}
+	w->listeners = NULL;
 }
 
 static void loop(struct px_worker *w)
@@ -179,7 +215,7 @@ int px_worker_init(struct px_worker *w, int id)
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->rnd = (uint32_t)px_now_ms() * 2654435761u + (uint32_t)id + 1;
-	w->listen_fd[0] = w->listen_fd[1] = -1;
+	pthread_mutex_init(&w->lock, NULL);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;
@@ -197,5 +233,6 @@ void *px_worker_run(void *arg)
 	w->draining = true;
 	px_upstream_reap(w, px_now_ms());
 	close(w->epfd);
+	free_listeners(w);
 	return NULL;
 }
