@@ -74,6 +74,30 @@ static __always_inline int l7_key(struct bpf_sock_ops *skops,
 	return 0;
 }
 
+static __always_inline bool sockmap_on(void)
+{
+	__u32 zero = 0;
+	struct ambit_config *cfg = bpf_map_lookup_elem(&ambit_config, &zero);
+
+	return cfg && (cfg->flags & AMBIT_CFG_SOCKMAP);
+}
+
+/* Our socket joins the sockhash under its own view of the 4-tuple (the
+ * proxy's key with the ends swapped); the proxy adds its end itself. */
+static __always_inline void fast_path(struct bpf_sock_ops *skops,
+				      const struct ambit_l7_key *proxy_view)
+{
+	struct ambit_l7_key own = *proxy_view;
+
+	if (!sockmap_on())
+		return;
+	__builtin_memcpy(own.local, proxy_view->remote, sizeof(own.local));
+	__builtin_memcpy(own.remote, proxy_view->local, sizeof(own.remote));
+	own.local_port = proxy_view->remote_port;
+	own.remote_port = proxy_view->local_port;
+	bpf_sock_hash_update(skops, &ambit_sockhash, &own, BPF_NOEXIST);
+}
+
 static __always_inline void publish(struct bpf_sock_ops *skops)
 {
 	struct ambit_orig_dst *o;
@@ -93,6 +117,7 @@ static __always_inline void publish(struct bpf_sock_ops *skops)
 	v.enroll_id = o->enroll_id;
 	if (bpf_map_update_elem(&ambit_l7_conns, &k, &v, BPF_ANY) == 0)
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	fast_path(skops, &k);
 }
 
 static __always_inline void unpublish(struct bpf_sock_ops *skops)

@@ -74,6 +74,8 @@ run_e2e() {
 	for t in tests/e2e/test_*.sh; do
 		run_suite "e2e/$(basename "$t" .sh)" bash "$t"
 	done
+	# The L7 suite again with the sk_msg fast path on (ambitd --sockmap).
+	run_suite "e2e/test_l7+sockmap" env L7_FAST_PATH=1 bash tests/e2e/test_l7.sh
 }
 
 # The same unit and e2e suites against the ASan+UBSan build, when given.

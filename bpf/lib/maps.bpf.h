@@ -87,4 +87,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ambit_l7_conns SEC(".maps");
 
+/* The local fast path (see abi.h): sockets by their own 4-tuple+netns.
+ * 8-byte values: user space then reads back socket cookies (bpftool). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, AMBIT_DEF_SOCKS);
+	__type(key, struct ambit_l7_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_sockhash SEC(".maps");
+
 #endif

@@ -125,9 +125,12 @@ _Static_assert(sizeof(struct ambit_orig_dst) == 56, "orig_dst layout");
  * namespace, or shares the namespace). proxy_port 0: no proxy, L7
  * services are left alone.
  */
+/* ambit_config.flags */
+#define AMBIT_CFG_SOCKMAP 0x1 /* local fast path: app <-> proxy via sk_msg */
+
 struct ambit_config {
 	__be16 proxy_port;
-	__u16 pad;
+	__u16 flags;      /* AMBIT_CFG_* */
 	__u32 proxy_mark; /* SO_MARK of the proxy's own sockets: never touched */
 };
 _Static_assert(sizeof(struct ambit_config) == 8, "config layout");
@@ -160,6 +163,14 @@ struct ambit_l7_val {
 _Static_assert(sizeof(struct ambit_l7_val) == 32, "l7 val layout");
 
 #define AMBIT_DEF_L7_CONNS 262144
+
+/*
+ * The local fast path: both ends of each app <-> proxy connection sit in a
+ * sockhash keyed by their own 4-tuple + netns (struct ambit_l7_key, seen
+ * from that socket: local = itself); sk_msg hands each send straight to
+ * the peer's receive queue, skipping the loopback TCP stack.
+ */
+#define AMBIT_DEF_SOCKS 524288
 
 /* UDP replies: (socket, endpoint) -> the VIP the app sent to. */
 struct ambit_rnat_key {

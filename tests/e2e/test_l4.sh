@@ -292,12 +292,15 @@ test_12_bpftool_named_fields() {
 	for m in "$PINS"/ambit_*; do
 		n=$((n + 1))
 		# Every pinned map must carry BTF: bpftool then prints "formatted".
+		# Except the sockhash: the kernel takes no BTF for socket maps
+		# (its values are sockets); bpftool shows its keys as bytes.
+		[ "$(basename "$m")" = ambit_sockhash ] && continue
 		if ! bpftool map show pinned "$m" -j | jq -e '.btf_id > 0' >/dev/null; then
 			not_ok "map $(basename "$m") has BTF"
 			bad=$((bad + 1))
 		fi
 	done
-	check "8 pinned maps ($n)" [ "$n" = 8 ]
+	check "9 pinned maps ($n)" [ "$n" = 9 ]
 	check "every pinned map has BTF" [ "$bad" = 0 ]
 	check "ambit_services dump has named fields" bash -c \
 		"bpftool map dump pinned '$PINS/ambit_services' -j | jq -e '.[0].formatted.value.versions[0].cum_weight != null and .[0].formatted.key.port != null'"

@@ -43,9 +43,18 @@ static const struct verb verbs[] = {
 	  "redirected. By cgroup v2 directory or network namespace path.\n", 0 },
 	{ "unenroll", "unenroll --cgroup PATH | --netns PATH | --name N [--namespace NS]",
 	  "Take a workload out of the mesh.\n", 0 },
-	{ "trace", "trace --cgroup PATH|--netns PATH --to ADDR:PORT [--udp]",
+	{ "trace", "trace --cgroup PATH|--netns PATH --to ADDR:PORT [--udp] "
+	  "[--method M] [--path P] [--header 'Name: value']... [--host H]",
 	  "Explain what happens to a connection from a workload to ADDR:PORT,\n"
-	  "and why: enrollment, service, route, mode, backends and shares.\n", 0 },
+	  "and why: enrollment, service, route, mode, backends and shares.\n"
+	  "On an L7 port, also what ambit-proxy does with one request: the\n"
+	  "route, rule and match that win (or 404), consumer routes, backends,\n"
+	  "every filter's effect, and the request the backend would see.\n"
+	  "  --method M          request method (default GET)\n"
+	  "  --path P            path, may include ?query (default /)\n"
+	  "  --header 'N: v'     a request header (repeatable)\n"
+	  "  --host H            Host header (default: ADDR:PORT)\n"
+	  "Nothing is sent: trace only explains.\n", 0 },
 	{ "stats", "stats [-o json]",
 	  "Per service and backend counters from the data plane.\n", 0 },
 };

@@ -23,6 +23,7 @@
 #include "connect.skel.h"
 #include "log.h"
 #include "nsutil.h"
+#include "redir.skel.h"
 #include "sockops.skel.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -54,7 +55,7 @@ static const struct attach_point attach_points[] = {
 static const char *const pinned_maps[] = {
 	AMBIT_MAP_SERVICES, AMBIT_MAP_ENDPOINTS, AMBIT_MAP_ENROLL,
 	AMBIT_MAP_ORIG_DST, AMBIT_MAP_UDP_RNAT,  AMBIT_MAP_STATS,
-	AMBIT_MAP_CONFIG,   AMBIT_MAP_L7_CONNS,
+	AMBIT_MAP_CONFIG,   AMBIT_MAP_L7_CONNS,  AMBIT_MAP_SOCKHASH,
 };
 #define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -236,6 +237,29 @@ static int load_sockops(struct dataplane *dp)
 	return err;
 }
 
+/*
+ * The fast path's sk_msg program belongs to the sockhash, not a cgroup:
+ * attaching replaces whatever an earlier daemon attached. It only acts on
+ * sockets in the map, and sockets only enter it when the fast path is on.
+ */
+static int load_redir(struct dataplane *dp)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
+	int err;
+
+	dp->redir = redir_bpf__open_opts(&opts);
+	if (!dp->redir)
+		return -errno;
+	err = redir_bpf__load(dp->redir);
+	if (!err)
+		err = bpf_prog_attach(bpf_program__fd(dp->redir->progs.ambit_redir),
+				      bpf_map__fd(dp->redir->maps.ambit_sockhash),
+				      BPF_SK_MSG_VERDICT, 0);
+	if (err)
+		pr_err("load/attach the sk_msg fast path: %s (%d)", strerror(-err), err);
+	return err;
+}
+
 static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
@@ -259,12 +283,14 @@ static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->enroll_fd = bpf_map__fd(dp->skel->maps.ambit_enroll);
 	dp->stats_fd = bpf_map__fd(dp->skel->maps.ambit_stats);
 	dp->config_fd = bpf_map__fd(dp->skel->maps.ambit_config);
-	return load_sockops(dp);
+	err = load_sockops(dp);
+	return err ? err : load_redir(dp);
 }
 
-int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark)
+int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark, bool sockmap)
 {
-	struct ambit_config cfg = { .proxy_port = htons(port), .proxy_mark = mark };
+	struct ambit_config cfg = { .proxy_port = htons(port), .proxy_mark = mark,
+				    .flags = sockmap ? AMBIT_CFG_SOCKMAP : 0 };
 	__u32 zero = 0;
 	int err = bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY);
 
@@ -301,6 +327,8 @@ int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
 
 void dp_close(struct dataplane *dp)
 {
+	redir_bpf__destroy(dp->redir);
+	dp->redir = NULL;
 	sockops_bpf__destroy(dp->sockops);
 	dp->sockops = NULL;
 	connect_bpf__destroy(dp->skel);

@@ -16,6 +16,7 @@
 
 struct connect_bpf;
 struct sockops_bpf;
+struct redir_bpf;
 
 struct dp_sizes {
 	__u32 services;
@@ -26,6 +27,7 @@ struct dp_sizes {
 struct dataplane {
 	struct connect_bpf *skel;
 	struct sockops_bpf *sockops;
+	struct redir_bpf *redir;
 	char bpffs[PATH_MAX];
 	char cgroup[PATH_MAX];
 	int cgroup_fd;
@@ -50,9 +52,10 @@ int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
 /**
  * dp_set_proxy() - send L7 services to the proxy on loopback port @port
  * of the client's namespace (0: no proxy, leave them alone); sockets
- * marked @mark are the proxy's own and never redirected. 0 or -errno.
+ * marked @mark are the proxy's own and never redirected; @sockmap turns
+ * the local sk_msg fast path on. 0 or -errno.
  */
-int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark);
+int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark, bool sockmap);
 
 /** dp_close() - drop our references; pinned state keeps working. */
 void dp_close(struct dataplane *dp);

@@ -30,6 +30,7 @@ struct options {
 	bool teardown;
 	bool teardown_on_exit;
 	bool allow_root_cgroup;
+	bool sockmap;
 	__u32 proxy_port;
 	__u32 proxy_mark;
 	int verbose;
@@ -54,6 +55,8 @@ static void usage(FILE *f)
 "                       the client's namespace (default: none, L7 services\n"
 "                       are left alone)\n"
 "  --proxy-mark MARK    SO_MARK of the proxy's sockets (default 0x%x)\n"
+"  --sockmap            local fast path: app <-> proxy bytes go socket to\n"
+"                       socket with sk_msg, skipping loopback TCP\n"
 "  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
 "  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
 "  --state-dir DIR      persisted configuration (default " AMBIT_STATE_DEFAULT ")\n"
@@ -92,6 +95,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "allow-root-cgroup", no_argument, NULL, 'R' },
 		{ "proxy-port", required_argument, NULL, 'P' },
 		{ "proxy-mark", required_argument, NULL, 'M' },
+		{ "sockmap", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -114,6 +118,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			break;
 		case 'M': o->proxy_mark = (__u32)strtoul(optarg, NULL, 0); break;
+		case 'K': o->sockmap = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
@@ -348,7 +353,8 @@ static int run(struct daemon *d, const struct options *o)
 				    o->sizes.services);
 	}
 	if (!err)
-		err = dp_set_proxy(&d->dp, (__u16)o->proxy_port, o->proxy_mark);
+		err = dp_set_proxy(&d->dp, (__u16)o->proxy_port, o->proxy_mark,
+				   o->sockmap);
 	d->proxy_port = (__u16)o->proxy_port;
 	if (!err)
 		err = restore_config(d);

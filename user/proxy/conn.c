@@ -746,18 +746,28 @@ static void addr_words(const struct sockaddr_storage *ss, __be32 *a,
  * connection's 4-tuple and namespace. No entry: this connection did not
  * come through a redirect, and the proxy is no open relay.
  */
-static int original_dst(int fd, struct ambit_l7_val *val)
+/* An accepted socket's 4-tuple and namespace, from its own side. */
+static int own_key(int fd, struct ambit_l7_key *k)
 {
 	struct sockaddr_storage l = {}, r = {};
 	socklen_t ll = sizeof(l), rl = sizeof(r), cl = sizeof(__u64);
-	struct ambit_l7_key k = {};
 
+	memset(k, 0, sizeof(*k));
 	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
 	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &k.netns_cookie, &cl) < 0)
+	    getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &k->netns_cookie, &cl) < 0)
 		return -errno;
-	addr_words(&l, k.local, &k.local_port, &k.family);
-	addr_words(&r, k.remote, &k.remote_port, &k.family);
+	addr_words(&l, k->local, &k->local_port, &k->family);
+	addr_words(&r, k->remote, &k->remote_port, &k->family);
+	return 0;
+}
+
+static int original_dst(int fd, struct ambit_l7_val *val)
+{
+	struct ambit_l7_key k;
+
+	if (own_key(fd, &k))
+		return -errno;
 	if (bpf_map_lookup_elem(px_cfg.l7_map_fd, &k, val))
 		return -ENOENT;
 	return 0;
@@ -799,6 +809,23 @@ static void conn_add(struct px_worker *w, int fd, int netns_fd,
 	update_interest(c);
 }
 
+/* With ambitd --sockmap, our end joins the sockhash next to the client's,
+ * so sk_msg can pass bytes between them directly. */
+static void join_fast_path(int fd)
+{
+	struct ambit_config cfg;
+	struct ambit_l7_key k;
+	__u32 zero = 0;
+	__u64 sfd = (__u64)fd;
+
+	if (px_cfg.sockhash_fd < 0 ||
+	    bpf_map_lookup_elem(px_cfg.config_fd, &zero, &cfg) ||
+	    !(cfg.flags & AMBIT_CFG_SOCKMAP) || own_key(fd, &k))
+		return;
+	if (bpf_map_update_elem(px_cfg.sockhash_fd, &k, &sfd, BPF_NOEXIST))
+		pr_debug("fast path: %s", strerror(errno));
+}
+
 void px_conn_accept(struct px_worker *w, struct px_listener *l)
 {
 	struct ambit_l7_val v;
@@ -813,6 +840,7 @@ void px_conn_accept(struct px_worker *w, struct px_listener *l)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
+		join_fast_path(fd);
 		conn_add(w, fd, l->netns_fd, &v);
 	}
 }

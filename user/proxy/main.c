@@ -226,12 +226,12 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-static int open_l7_map(const char *bpffs)
+static int open_map(const char *bpffs, const char *name)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", bpffs, AMBIT_MAP_L7_CONNS);
+	snprintf(path, sizeof(path), "%s/%s", bpffs, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		pr_err("open %s: %s: is ambitd running with this --bpffs?", path,
@@ -303,9 +303,12 @@ int main(int argc, char **argv)
 	raise_nofile();
 	sfd = block_signals();
 	px_cfg.home_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	px_cfg.l7_map_fd = open_l7_map(o.bpffs);
+	px_cfg.l7_map_fd = open_map(o.bpffs, AMBIT_MAP_L7_CONNS);
+	px_cfg.config_fd = open_map(o.bpffs, AMBIT_MAP_CONFIG);
+	px_cfg.sockhash_fd = open_map(o.bpffs, AMBIT_MAP_SOCKHASH);
 	ifd = watch_config();
-	if (px_cfg.l7_map_fd < 0 || ifd < 0 || sfd < 0 || reload("start"))
+	if (px_cfg.l7_map_fd < 0 || px_cfg.config_fd < 0 ||
+	    px_cfg.sockhash_fd < 0 || ifd < 0 || sfd < 0 || reload("start"))
 		return 1;
 	w = calloc((size_t)px_cfg.workers, sizeof(*w));
 	t = calloc((size_t)px_cfg.workers, sizeof(*t));

@@ -29,6 +29,8 @@ struct px_settings {
 	uint32_t mark;            /* SO_MARK on upstream sockets */
 	int workers;
 	int l7_map_fd;            /* pinned ambit_l7_conns */
+	int config_fd;            /* pinned ambit_config */
+	int sockhash_fd;          /* pinned ambit_sockhash (fast path) */
 	const char *config_path;  /* ambitd's persisted configuration */
 	uint32_t header_timeout_ms;   /* first byte to complete head */
 	uint32_t idle_timeout_ms;     /* keep-alive between requests */

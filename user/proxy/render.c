@@ -75,8 +75,12 @@ static void emit_headers(const struct http_header *h, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		/* An upgrade passes Upgrade through, though Connection
+		 * names it: that is how the handshake works. */
+		bool pass_upgrade = upgrade && view_is(h[i].name, "upgrade");
+
 		if (hop_by_hop(h[i].name, upgrade) ||
-		    named_by_connection(h, n, h[i].name) ||
+		    (!pass_upgrade && named_by_connection(h, n, h[i].name)) ||
 		    !l7_hdr_kept(ops, n_ops, h[i].name))
 			continue;
 		if (new_host && view_is(h[i].name, "host")) {
