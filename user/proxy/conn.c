@@ -217,6 +217,17 @@ static const struct ambit_ep_val *l4_fallback(struct px_conn *c, int *status)
 	return &v->eps[ambit_pick_endpoint(px_rand(c->w), v->n_eps)];
 }
 
+static bool has_extension_ref(const struct l7_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->rule->n_filters; i++) {
+		if (r->rule->filters[i].type == FILTER_EXTENSION)
+			return true;
+	}
+	return false;
+}
+
 /* Match, pick a backend, apply filters. NULL with *status to answer. */
 static const struct ambit_ep_val *route(struct px_conn *c,
 					const struct http_request *rq,
@@ -237,6 +248,9 @@ static const struct ambit_ep_val *route(struct px_conn *c,
 	if (!e)
 		return NULL;
 	c->rule = e->rule;
+	*status = 500;
+	if (has_extension_ref(e->rule))
+		return NULL; /* the spec: never skip a filter we cannot run */
 	b = l7_pick_backend(e->rule, px_rand(c->w));
 	*status = 500;
 	if (l7_actions(e, b, &v, &ci, px_rand(c->w), &c->ar, &c->act))
