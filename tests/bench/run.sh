@@ -117,8 +117,11 @@ nft_scenario() { # N
 	awk -v n="$1" -v vip="$TARGET_VIP" 'BEGIN {
 		print "table ip kp {"
 		print " map svc { type ipv4_addr . inet_service : ipv4_addr . inet_service; elements = {"
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			if (i == 65534)
+				continue; /* that one is the target's own key */
 			printf "  127.96.%d.%d . %d : 127.0.1.1 . 9080,\n", int(i / 256) % 256, i % 256, 80 + int(i / 65536)
+		}
 		printf "  %s . 80 : 127.0.1.1 . 9080 } }\n", vip
 		print " chain out { type nat hook output priority -100; dnat ip addr . port to ip daddr . tcp dport map @svc; }"
 		print "}"
