@@ -187,6 +187,16 @@ test_07_not_enrolled_untouched() {
 	check "non-enrolled workload reaches the VIP itself ($out)" [ "$out" = "untouched=5 err=0" ]
 }
 
+test_07b_proxy_mark_never_redirected() {
+	local out
+	# The proxy's mark (ambitd's default) exempts a socket even when an
+	# enrolled workload owns it: the proxy can never loop into itself.
+	out=$(client "$PROBE" tcp 127.96.0.10:9080 -n 3 -m 0x0a3b1700 | tally)
+	check "a marked socket reaches the VIP itself ($out)" [ "$out" = "untouched=3 err=0" ]
+	out=$(client "$PROBE" tcp 127.96.0.10:9080 -n 3 -m 0x1 | tally)
+	check "another mark is redirected as usual ($out)" [ "$(count_of untouched "$out")" = 0 ]
+}
+
 test_08_no_endpoints_fail_fast() {
 	local out
 	out=$(client "$PROBE" tcp 127.96.0.20:80)

@@ -455,6 +455,40 @@ test_17_consumer_routes() {
 	expect_web "other namespaces keep the producer routes" "200 web-a-1111-a /exact" "http://$WEB/exact"
 }
 
+l7_entries() {
+	bpftool map dump pinned "$PINS/ambit_l7_conns" -j 2>/dev/null | jq length
+}
+
+test_18_records_go_with_their_sockets() {
+	local n
+	check "records of closed connections are gone (no LRU, no leak)" \
+		wait_for "l7 records to drain" test "$(l7_entries)" = 0
+	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 1' &
+	local pid=$!
+	sleep 0.3
+	n=$(l7_entries)
+	check "a live connection has its record ($n)" [ "$n" = 1 ]
+	wait "$pid"
+	check "and loses it when it closes" wait_for "record removal" test "$(l7_entries)" = 0
+}
+
+test_19_graceful_drain() {
+	local out pid
+	client curl -sS --max-time 5 -H 'x-echo-delay-ms: 800' "http://$WEB/exact" >"$T/drain.out" &
+	pid=$!
+	sleep 0.3
+	kill -TERM "$PROXY_PID"
+	wait "$pid"
+	out=$(cat "$T/drain.out")
+	check "a request in flight at SIGTERM completes ($(jqr .hostname "$out"))" \
+		[ "$(jqr .hostname "$out")" = web-a-1111-a ]
+	wait "$PROXY_PID" 2>/dev/null
+	PROXY_PID=
+	out=$(client curl -sS --max-time 3 "http://$WEB/exact" 2>&1)
+	check "after the drain new connections are refused" grep -q "Failed to connect\|Couldn't connect" <<<"$out"
+	check "proxy restarts" start_proxy
+}
+
 test_15_not_an_open_relay() {
 	local out
 	# Straight to the proxy port, not through a redirect: refused.

@@ -3,9 +3,10 @@
  * ambit-probe: a test client that reports what a socket saw, so end-to-end
  * tests can assert on it.
  *
- *   ambit-probe tcp ADDR:PORT [-n COUNT]
+ *   ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK]
  *       connect COUNT times (default 1); per connection print one line
  *       "ok <first line from server> peer=<getpeername>" or "err <ERRNO>".
+ *       -m sets SO_MARK on the socket first (as ambit-proxy does).
  *   ambit-probe udp ADDR:PORT MESSAGE [--connect]
  *       send one datagram (sendto, or connect+send), wait 2 s for a reply,
  *       print "ok <reply> from=<source address> peer=<getpeername|->".
@@ -95,11 +96,15 @@ static int read_line(int fd, char *buf, size_t size)
 	return n ? 0 : -1;
 }
 
+static unsigned int mark;
+
 static int tcp_once(const struct sockaddr_storage *ss, socklen_t len)
 {
 	char line[256], peer[80];
 	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	if (fd >= 0 && mark)
+		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
 	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
 		printf("err %s\n", strerrorname_np(errno));
 		if (fd >= 0)
@@ -152,7 +157,7 @@ static int udp_once(const struct sockaddr_storage *ss, socklen_t len,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT]\n"
+	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK]\n"
 			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n");
 	exit(2);
 }
@@ -174,8 +179,14 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "tcp"))
 		usage();
-	if (argc == 5 && !strcmp(argv[3], "-n"))
-		count = atol(argv[4]);
+	for (int a = 3; a + 1 < argc; a += 2) {
+		if (!strcmp(argv[a], "-n"))
+			count = atol(argv[a + 1]);
+		else if (!strcmp(argv[a], "-m"))
+			mark = (unsigned int)strtoul(argv[a + 1], NULL, 0);
+		else
+			usage();
+	}
 	for (i = 0; i < count; i++)
 		fails += tcp_once(&ss, len) ? 1 : 0;
 	return fails ? 1 : 0;
