@@ -489,6 +489,18 @@ test_19_graceful_drain() {
 	check "proxy restarts" start_proxy
 }
 
+test_20_upgrade_passthrough() {
+	local out
+	out=$(client bash -c 'exec 3<>/dev/tcp/127.96.2.1/80 || exit 1
+		printf "GET /exact HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: ambit-echo\r\n\r\n" >&3
+		sleep 0.3
+		printf "hello-tunnel\n" >&3
+		timeout 1 cat <&3' | tr -d '\r')
+	check "upgrade answered 101 through the proxy" grep -q '^HTTP/1.1 101' <<<"$out"
+	check "the Upgrade header reached the backend and came back" grep -qi '^upgrade: ambit-echo' <<<"$out"
+	check "bytes flow both ways after the upgrade" grep -q '^hello-tunnel$' <<<"$out"
+}
+
 test_15_not_an_open_relay() {
 	local out
 	# Straight to the proxy port, not through a redirect: refused.

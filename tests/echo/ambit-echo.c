@@ -135,6 +135,7 @@ struct conn {
 	struct worker *w;
 	struct conn *prev, *next;
 	bool dead, rd_eof, closing, have_addrs;
+	bool tunnel; /* after 101: echo bytes, like --mode tcp */
 	uint32_t events;
 	enum cstate st;
 	struct buf in;
@@ -154,6 +155,7 @@ struct req {
 	size_t method_len, target_len, host_len;
 	bool http10, has_length, has_te, chunked;
 	bool conn_close, conn_keep_alive, keep_alive, expect_continue;
+	bool upgrade; /* Upgrade: ambit-echo asks for the byte echo tunnel */
 	int nhdrs, nhost, status, err_status;
 	long delay_ms;
 	enum body_kind body;
@@ -633,6 +635,8 @@ static int inspect_one(const struct hdr *h, struct req *r)
 		inspect_connection(h, r);
 	} else if (hdr_is(h, "expect")) {
 		r->expect_continue = span_is(h->val, h->val_len, "100-continue");
+	} else if (hdr_is(h, "upgrade")) {
+		r->upgrade = span_is(h->val, h->val_len, "ambit-echo");
 	} else if (h->name_len > 7 && !strncasecmp(h->name, "x-echo-", 7)) {
 		return inspect_hooks(h, r);
 	}
@@ -827,6 +831,13 @@ static void respond(struct conn *c, const struct req *r)
 	bool is_head = span_is(r->method, r->method_len, "HEAD");
 
 	log_request(r);
+	if (r->upgrade && !c->tunnel) {
+		/* A test of upgrade passthrough: 101, then echo the bytes. */
+		buf_printf(o, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "
+			   "ambit-echo\r\nConnection: Upgrade\r\n\r\n%s\n", cfg.name);
+		c->tunnel = true;
+		return;
+	}
 	build_json(c, r, b);
 	buf_printf(o, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n",
 		   r->status, reason(r->status));
@@ -1268,7 +1279,7 @@ static bool want_read(struct conn *c)
 		return true;
 	if (c->closing || c->out.len - c->out_off >= OUT_HIGH)
 		return false;
-	return cfg.mode == MODE_TCP || in_make_room(c);
+	return cfg.mode == MODE_TCP || c->tunnel || in_make_room(c);
 }
 
 /* Called with the output flushed: is there nothing left to do? */
@@ -1321,7 +1332,7 @@ static void on_conn(struct conn *c, uint32_t events)
 	if (events & EPOLLIN) {
 		if (c->st == ST_LINGER)
 			r = linger_read(c);
-		else if (cfg.mode == MODE_TCP)
+		else if (cfg.mode == MODE_TCP || c->tunnel)
 			r = tcp_read(c);
 		else
 			r = http_read(c);
@@ -2001,6 +2012,7 @@ static void usage(FILE *f)
 "  --log PATH         append 'METHOD TARGET HOST' for every request answered\n"
 "                     per socket there (else print 'ready' on stdout)\n"
 "HTTP request hooks: x-echo-status: CODE, x-echo-header: NAME: VALUE,\n"
+"                    Upgrade: ambit-echo (101, then echo bytes),\n"
 "                    x-echo-delay-ms: MS\n"
 "\n"
 "Clients (one output line per attempt; failures as 'ERR <errno name>'; a\n"
