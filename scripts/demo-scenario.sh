@@ -44,23 +44,6 @@ endpoints: [{addresses: [127.0.2.1]}]
 YAML
 }
 
-canonical_route() {
-	cat <<'YAML'
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: reviews}
-spec:
-  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
-  rules:
-  - matches: [{headers: [{name: my-favorite-service-mesh, value: istio}]}]
-    filters:
-    - type: RequestHeaderModifier
-      requestHeaderModifier: {add: [{name: hello, value: world}]}
-    backendRefs: [{name: reviews-v2, port: 9080}]
-  - backendRefs: [{name: reviews-v1, port: 9080}]
-YAML
-}
-
 weighted_route() {
 	cat <<'YAML'
 apiVersion: gateway.networking.k8s.io/v1
@@ -86,7 +69,7 @@ demo() {
 	config | run ambit apply -f -
 	run ambit enroll --cgroup "$CG/client" --name client
 	say "the canonical route (header match + header add): L7, via ambit-proxy"
-	canonical_route | run ambit apply -f -
+	canonical_yaml | run ambit apply -f -
 	run ambit get routes
 	run ambit trace --cgroup "$CG/client" --to 127.96.0.10:9080
 	sleep 0.2 # the proxy follows the configuration file

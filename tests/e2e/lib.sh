@@ -12,6 +12,7 @@
 set -u
 
 OUT=${OUT:?OUT must point at the build directory}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 AMBIT=$OUT/ambit
 AMBITD=$OUT/ambitd
 ECHO=$OUT/ambit-echo
@@ -170,6 +171,9 @@ stop_daemon() {
 }
 
 ambit() { "$AMBIT" --socket "$SOCK" "$@"; }
+
+# The canonical route of shared/design.md (one copy for every test).
+canonical_yaml() { cat "$TOP/tests/data/canonical-route.yaml"; }
 
 # apply YAML from stdin; fails the caller on error (output shown).
 apply() {

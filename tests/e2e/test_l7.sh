@@ -40,24 +40,6 @@ items:
 EOF
 }
 
-# The canonical route of shared/design.md, verbatim.
-canonical_yaml() {
-	cat <<'EOF'
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: reviews}
-spec:
-  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
-  rules:
-  - matches: [{headers: [{name: my-favorite-service-mesh, value: istio}]}]
-    filters:
-    - type: RequestHeaderModifier
-      requestHeaderModifier: {add: [{name: hello, value: world}]}
-    backendRefs: [{name: reviews-v2, port: 9080}]
-  - backendRefs: [{name: reviews-v1, port: 9080}]
-EOF
-}
-
 # curl from the enrolled client; prints the body.
 get() {
 	client curl -sS --max-time 5 "$@"

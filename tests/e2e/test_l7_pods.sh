@@ -49,18 +49,6 @@ items:
   addressType: IPv4
   ports: [{name: http, port: 9080}]
   endpoints: [{addresses: [198.18.2.3]}]
-- apiVersion: gateway.networking.k8s.io/v1
-  kind: HTTPRoute
-  metadata: {name: reviews}
-  spec:
-    parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
-    rules:
-    - matches: [{headers: [{name: my-favorite-service-mesh, value: istio}]}]
-      filters:
-      - type: RequestHeaderModifier
-        requestHeaderModifier: {add: [{name: hello, value: world}]}
-      backendRefs: [{name: reviews-v2, port: 9080}]
-    - backendRefs: [{name: reviews-v1, port: 9080}]
 YAML
 }
 
@@ -85,7 +73,7 @@ test_01_topology() {
 
 test_02_daemon_and_proxy() {
 	check "daemon starts" start_daemon --proxy-port "$PROXY_PORT"
-	check "configuration applies" apply < <(config_yaml)
+	check "configuration applies" apply < <(config_yaml; echo ---; canonical_yaml)
 	check "pod A enrolled by its namespace" \
 		ambit enroll --netns "/run/netns/$POD_A" --namespace default --pod client-a
 	check "proxy starts in the node namespace" start_proxy

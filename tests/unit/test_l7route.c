@@ -977,7 +977,7 @@ static char *slurp(const char *path)
 
 static void test_canonical(void **state)
 {
-	char *route = slurp("tests/unit/data/canonical.yaml");
+	char *route = slurp("tests/data/canonical-route.yaml");
 	char *yaml = malloc(strlen(BASE) + strlen(route) + 8);
 	const struct l7_request_view *rq;
 	const struct l7_entry *e;

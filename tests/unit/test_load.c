@@ -23,6 +23,7 @@
 #include "model.h"
 
 #define DATA "tests/unit/data/"
+#define CANONICAL "tests/data/canonical-route.yaml"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -158,14 +159,14 @@ static void test_canonical_route(void **state)
 	const struct route_rule *rr;
 	const struct object *o;
 
-	load_file_ok(DATA "canonical.yaml", &ov);
+	load_file_ok(CANONICAL, &ov);
 	assert_int_equal(ov.n, 1);
 	o = ov.v[0];
 	assert_int_equal(o->kind, OBJ_HTTP_ROUTE);
 	assert_string_equal(o->ns, "default");
 	assert_string_equal(o->name, "reviews");
 	assert_null(o->creation);
-	assert_pos(&o->pos, DATA "canonical.yaml", 1, 1, 1);
+	assert_pos(&o->pos, CANONICAL, 1, 1, 1);
 	r = &o->route;
 	assert_int_equal(r->mode, ROUTE_MODE_AUTO);
 	assert_int_equal(r->n_hostnames, 0);
@@ -177,11 +178,11 @@ static void test_canonical_route(void **state)
 	assert_true(r->parents[0].ref.has_port);
 	assert_int_equal(r->parents[0].ref.port, 9080);
 	assert_null(r->parents[0].section_name);
-	assert_pos(&r->parents[0].ref.pos, DATA "canonical.yaml", 1, 5, 16);
+	assert_pos(&r->parents[0].ref.pos, CANONICAL, 1, 5, 16);
 	assert_int_equal(r->n_rules, 2);
 
 	rr = &r->rules[0];
-	assert_pos(&rr->pos, DATA "canonical.yaml", 1, 7, 5);
+	assert_pos(&rr->pos, CANONICAL, 1, 7, 5);
 	assert_null(rr->name);
 	assert_int_equal(rr->n_matches, 1);
 	assert_false(rr->matches[0].has_path);
@@ -192,13 +193,13 @@ static void test_canonical_route(void **state)
 	assert_string_equal(rr->matches[0].headers[0].name,
 			    "my-favorite-service-mesh");
 	assert_string_equal(rr->matches[0].headers[0].value, "istio");
-	assert_pos(&rr->matches[0].headers[0].pos, DATA "canonical.yaml", 1, 7,
+	assert_pos(&rr->matches[0].headers[0].pos, CANONICAL, 1, 7,
 		   26);
 	assert_null(rr->matches[0].method);
 	assert_int_equal(rr->matches[0].n_query, 0);
 	assert_int_equal(rr->n_filters, 1);
 	assert_int_equal(rr->filters[0].type, FILTER_REQ_HEADER);
-	assert_pos(&rr->filters[0].pos, DATA "canonical.yaml", 1, 9, 7);
+	assert_pos(&rr->filters[0].pos, CANONICAL, 1, 9, 7);
 	assert_int_equal(rr->filters[0].hdr.n_add, 1);
 	assert_int_equal(rr->filters[0].hdr.n_set, 0);
 	assert_int_equal(rr->filters[0].hdr.n_remove, 0);
@@ -881,7 +882,7 @@ static char *join_yaml(const struct objvec *ov)
 static void test_round_trip(void **state)
 {
 	static const char *const files[] = {
-		DATA "canonical.yaml",	  DATA "bookinfo.yaml",
+		CANONICAL,	  DATA "bookinfo.yaml",
 		DATA "kubectl-list.yaml", DATA "full-route.yaml",
 		DATA "enrollments.yaml",
 	};

@@ -400,7 +400,7 @@ static void test_bookinfo(void **state)
 {
 	static const char *const none[] = { NULL };
 	static const char *const files[] = {
-		"tests/unit/data/canonical.yaml",
+		"tests/data/canonical-route.yaml",
 		"tests/unit/data/bookinfo.yaml",
 	};
 	struct objvec ov = { 0 };
