@@ -14,6 +14,8 @@ PKGS=(
 	libyaml-dev libpcre2-dev libcmocka-dev
 	# tests, demo and benchmarks
 	iproute2 util-linux curl wrk iptables nftables jq procps bc
+	# L7 benchmark baselines (tests/bench/l7.sh)
+	haproxy nginx
 	# sanitizer runtime for clang builds
 	libclang-rt-14-dev
 )

@@ -144,7 +144,7 @@ void px_conn_close(struct px_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->n_conns--;
-	free(c);
+	px_defer_free(w, &c->h);
 }
 
 /* Our own answer. A request body we did not read forces a close. */
@@ -154,6 +154,8 @@ static void local_reply(struct px_conn *c, int status, const char *location,
 	struct sbuf sb = {};
 
 	c->keep_alive = c->keep_alive && !close;
+	if (!c->keep_alive)
+		px_fast_leave(c);
 	px_render_local(status, location, c->snap ? &c->act : NULL,
 			!c->keep_alive, body, &sb);
 	if (sb.oom || !buf_put(c, &c->out, sb_str(&sb), sb.len))
@@ -175,8 +177,6 @@ static void finish_request(struct px_conn *c, bool upstream_reusable)
 		c->up = NULL;
 	}
 	end_request(c);
-	buf_trim(&c->uin);
-	buf_trim(&c->uout);
 	c->state = c->keep_alive ? ST_HEAD : ST_CLOSING;
 	c->deadline = px_now_ms() + px_cfg.idle_timeout_ms;
 }
@@ -291,6 +291,8 @@ static bool start_upstream(struct px_conn *c, const struct ambit_ep_val *ep)
 	if (!c->up)
 		return false;
 	c->up->owner = c;
+	c->up_ready = false;
+	c->up_eof = false;
 	c->state = c->up->connected ? ST_REQ_BODY : ST_CONNECT;
 	c->deadline = c->up->connected ? 0 : px_now_ms() + px_cfg.connect_timeout_ms;
 	return true;
@@ -467,6 +469,8 @@ static void start_response(struct px_conn *c, const struct http_response *rs,
 
 	if (rs->body == HTTP_BODY_UNTIL_CLOSE)
 		c->keep_alive = false;
+	if (!c->keep_alive)
+		px_fast_leave(c);
 	px_render_response(rs, &c->act, !c->keep_alive, upgrade, &sb);
 	buf_consume(&c->uin, head_len);
 	if (sb.oom || !buf_put(c, &c->out, sb_str(&sb), sb.len)) {
@@ -579,13 +583,25 @@ static bool wants_up_read(const struct px_conn *c)
 		c->state == ST_RESP_BODY || c->state == ST_TUNNEL);
 }
 
-/* Read one side: 1 progress, 0 nothing, -1 fatal for the connection. */
-static int read_side(struct px_conn *c, int fd, struct px_buf *b, bool *eof)
+/*
+ * Read one side, only when epoll said it is readable: 1 progress, 0
+ * nothing, -1 fatal. A short read means the socket is drained, so the
+ * next read waits for the next event instead of hitting EAGAIN.
+ */
+static int read_side(struct px_conn *c, int fd, struct px_buf *b, bool *eof,
+		     bool *ready)
 {
-	ssize_t n = buf_fill(c, fd, b);
+	size_t room = buf_room(c, b);
+	ssize_t n;
 
-	if (n > 0)
+	if (!*ready || !room)
+		return 0;
+	n = buf_fill(c, fd, b);
+	if (n > 0) {
+		*ready = (size_t)n == room;
 		return 1;
+	}
+	*ready = false;
 	if (n == 0) {
 		*eof = true;
 		return 1;
@@ -593,28 +609,43 @@ static int read_side(struct px_conn *c, int fd, struct px_buf *b, bool *eof)
 	return n == -EAGAIN || n == -ENOSPC ? 0 : -1;
 }
 
-static int do_io(struct px_conn *c)
+/*
+ * Send what is pending. Inside the event loop only when a buffer is half
+ * full (so the state machine never stalls on room); at the end of the
+ * event everything, so a response leaves in one send, not one per step.
+ */
+static int flush_sides(struct px_conn *c, size_t threshold)
 {
-	int p = 0, r;
+	int r;
 
-	if (wants_client_read(c) && (r = read_side(c, c->fd, &c->in, &c->client_eof)))
-		p = r;
-	if (p >= 0 && wants_up_read(c) &&
-	    (r = read_side(c, c->up->fd, &c->uin, &c->up_eof))) {
-		if (r < 0) /* a reset upstream reads as EOF */
-			c->up_eof = true;
-		p = 1;
-	}
-	if (p >= 0 && c->up && c->up->connected && buf_len(&c->uout)) {
+	if (c->up && c->up->connected && buf_len(&c->uout) > threshold) {
 		r = buf_flush(c->up->fd, &c->uout);
 		if (r && r != -EAGAIN)
 			c->up_eof = true;
 	}
-	if (p >= 0 && buf_len(&c->out)) {
+	if (buf_len(&c->out) > threshold) {
 		r = buf_flush(c->fd, &c->out);
 		if (r && r != -EAGAIN)
 			return -1;
 	}
+	return 0;
+}
+
+static int do_io(struct px_conn *c)
+{
+	int p = 0, r;
+
+	if (wants_client_read(c) &&
+	    (r = read_side(c, c->fd, &c->in, &c->client_eof, &c->cl_ready)))
+		p = r;
+	if (p >= 0 && wants_up_read(c) &&
+	    (r = read_side(c, c->up->fd, &c->uin, &c->up_eof, &c->up_ready))) {
+		if (r < 0) /* a reset upstream reads as EOF */
+			c->up_eof = true;
+		p = 1;
+	}
+	if (p >= 0 && flush_sides(c, PX_IO_CAP / 2))
+		return -1;
 	return p;
 }
 
@@ -695,6 +726,8 @@ static void update_interest(struct px_conn *c)
 	px_epoll_set(c->w, c->up->fd, &c->up->h, &c->up->events, want);
 }
 
+#define READ_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)
+
 void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 {
 	int i, io;
@@ -702,6 +735,9 @@ void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 
 	if (from_upstream && c->state == ST_CONNECT)
 		connect_done(c, ev);
+	if (ev & READ_EVENTS)
+		*(from_upstream ? &c->up_ready : &c->cl_ready) = true;
+	c->last_active = px_now_ms();
 	for (i = 0; i < 64; i++) {
 		io = do_io(c);
 		if (io < 0 || handle_eof(c) < 0) {
@@ -712,6 +748,10 @@ void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 		progress |= step(c);
 		if (!progress)
 			break;
+	}
+	if (flush_sides(c, 0) || handle_eof(c) < 0) {
+		px_conn_close(c);
+		return;
 	}
 	if (c->state == ST_LINGER) {
 		buf_consume(&c->in, buf_len(&c->in));
@@ -730,57 +770,21 @@ void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 		c->state = ST_LINGER;
 		c->deadline = px_now_ms() + 2000;
 	}
-	if (c->state == ST_HEAD && !buf_len(&c->in))
-		buf_trim(&c->in);
 	update_interest(c);
 }
 
 /* ---- accept ------------------------------------------------------------- */
-
-static void addr_words(const struct sockaddr_storage *ss, __be32 *a,
-		       __be16 *port, __u8 *family)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)ss;
-
-		a[0] = in->sin_addr.s_addr;
-		*port = in->sin_port;
-		*family = AMBIT_FAMILY_V4;
-	} else {
-		const struct sockaddr_in6 *in6 = (const void *)ss;
-
-		memcpy(a, &in6->sin6_addr, 16);
-		*port = in6->sin6_port;
-		*family = AMBIT_FAMILY_V6;
-	}
-}
 
 /*
  * What did the client dial? The sockops program published it under the
  * connection's 4-tuple and namespace. No entry: this connection did not
  * come through a redirect, and the proxy is no open relay.
  */
-/* An accepted socket's 4-tuple and namespace, from its own side. */
-static int own_key(int fd, struct ambit_l7_key *k)
-{
-	struct sockaddr_storage l = {}, r = {};
-	socklen_t ll = sizeof(l), rl = sizeof(r), cl = sizeof(__u64);
-
-	memset(k, 0, sizeof(*k));
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &k->netns_cookie, &cl) < 0)
-		return -errno;
-	addr_words(&l, k->local, &k->local_port, &k->family);
-	addr_words(&r, k->remote, &k->remote_port, &k->family);
-	return 0;
-}
-
 static int original_dst(int fd, struct ambit_l7_val *val)
 {
 	struct ambit_l7_key k;
 
-	if (own_key(fd, &k))
+	if (px_own_key(fd, &k))
 		return -errno;
 	if (bpf_map_lookup_elem(px_cfg.l7_map_fd, &k, val))
 		return -ENOENT;
@@ -814,30 +818,15 @@ static void conn_add(struct px_worker *w, int fd, int netns_fd,
 	svc_key_of(v, &c->svc);
 	c->state = ST_HEAD;
 	c->keep_alive = true;
+	c->cl_ready = true; /* the request may be there already */
 	c->deadline = px_now_ms() + px_cfg.header_timeout_ms;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
 	w->n_conns++;
+	px_fast_join(c);
 	update_interest(c);
-}
-
-/* With ambitd --sockmap, our end joins the sockhash next to the client's,
- * so sk_msg can pass bytes between them directly. */
-static void join_fast_path(int fd)
-{
-	struct ambit_config cfg;
-	struct ambit_l7_key k;
-	__u32 zero = 0;
-	__u64 sfd = (__u64)fd;
-
-	if (px_cfg.sockhash_fd < 0 ||
-	    bpf_map_lookup_elem(px_cfg.config_fd, &zero, &cfg) ||
-	    !(cfg.flags & AMBIT_CFG_SOCKMAP) || own_key(fd, &k))
-		return;
-	if (bpf_map_update_elem(px_cfg.sockhash_fd, &k, &sfd, BPF_NOEXIST))
-		pr_debug("fast path: %s", strerror(errno));
 }
 
 void px_conn_accept(struct px_worker *w, struct px_listener *l)
@@ -854,7 +843,6 @@ void px_conn_accept(struct px_worker *w, struct px_listener *l)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
-		join_fast_path(fd);
 		conn_add(w, fd, l->netns_fd, &v);
 	}
 }
@@ -886,12 +874,25 @@ static bool expire(struct px_conn *c)
 	}
 }
 
+/* A connection idle between requests keeps no buffers: 10k idle keep-alive
+ * clients stay cheap, busy ones don't pay malloc per request. */
+static void trim_idle(struct px_conn *c, uint64_t now)
+{
+	if (c->state != ST_HEAD || now - c->last_active < 1000)
+		return;
+	buf_trim(&c->in);
+	buf_trim(&c->out);
+	buf_trim(&c->uin);
+	buf_trim(&c->uout);
+}
+
 void px_conn_timeouts(struct px_worker *w, uint64_t now)
 {
 	struct px_conn *c = w->conns, *next;
 
 	for (; c; c = next) {
 		next = c->next;
+		trim_idle(c, now);
 		if (c->deadline && now >= c->deadline && !expire(c))
 			px_conn_event(c, false, 0); /* send what expire() wrote */
 	}

@@ -15,7 +15,9 @@ struct px_buf {
 	size_t w; /* end of data */
 };
 
-enum px_fd_kind { PX_LISTENER = 1, PX_CLIENT, PX_UPSTREAM, PX_MIRROR };
+/* kind 0 marks a closed object whose memory waits for the end of the
+ * current epoll batch: a later event of the same batch may still name it. */
+enum px_fd_kind { PX_DEAD = 0, PX_LISTENER, PX_CLIENT, PX_UPSTREAM, PX_MIRROR };
 
 /* What epoll hands back: which fd of what. */
 struct px_handle {
@@ -108,6 +110,11 @@ struct px_conn {
 	bool req_done;            /* the whole request went upstream */
 	bool client_eof;
 	bool up_eof;
+	bool cl_ready;            /* epoll said readable, not drained since */
+	bool up_ready;
+	uint64_t last_active;     /* for trimming idle connections' buffers */
+	bool fast_path;           /* our end is in the sockhash */
+	struct ambit_l7_key fp_key;
 	struct px_body req_body;
 	struct px_body resp_body;
 	struct l7_actions act;
@@ -129,6 +136,9 @@ struct px_worker {
 	size_t n_pool;
 	struct px_mirror *mirrors; /* in flight */
 	size_t n_mirrors;
+	void **graves;             /* closed objects, freed after the batch */
+	size_t n_graves;
+	size_t cap_graves;
 	bool draining;
 	uint32_t rnd;
 };
@@ -150,6 +160,11 @@ void px_render_local(int status, const char *location,
 		     const struct l7_actions *a, bool close, const char *body,
 		     struct sbuf *out);
 
+/* fastpath.c */
+int px_own_key(int fd, struct ambit_l7_key *k);
+void px_fast_join(struct px_conn *c);
+void px_fast_leave(struct px_conn *c);
+
 /* mirror.c */
 void px_mirror_send(struct px_worker *w, const struct ambit_ep_val *ep,
 		    int netns_fd, const char *data, size_t len);
@@ -170,6 +185,7 @@ void px_upstream_reap(struct px_worker *w, uint64_t now);
 int px_epoll_set(struct px_worker *w, int fd, struct px_handle *h,
 		 uint32_t *cur, uint32_t want);
 uint32_t px_rand(struct px_worker *w);
+void px_defer_free(struct px_worker *w, struct px_handle *h);
 int px_listen_on(int family, uint16_t port);
 int px_worker_add_listener(struct px_worker *w, int fd, int netns_fd,
 			   struct px_listener **out);

@@ -325,6 +325,8 @@ int main(int argc, char **argv)
 	px_request_stop();
 	for (i = 0; i < px_cfg.workers; i++)
 		pthread_join(t[i], NULL);
+	free(t);
+	free(w);
 	pr_info("stopped");
 	return 0;
 }

@@ -31,7 +31,7 @@ static void mirror_close(struct px_mirror *m)
 		m->next->prev = m->prev;
 	w->n_mirrors--;
 	free(m->buf);
-	free(m);
+	px_defer_free(w, &m->h);
 }
 
 void px_mirror_send(struct px_worker *w, const struct ambit_ep_val *ep,

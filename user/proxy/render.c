@@ -58,13 +58,22 @@ static bool hop_by_hop(struct str_view name, bool upgrade)
 	return false;
 }
 
+static void sb_cstr(struct sbuf *out, const char *s)
+{
+	sb_add(out, s, strlen(s));
+}
+
 static void emit_ops(const struct l7_hdr_op *ops, size_t n, struct sbuf *out)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (ops[i].op == L7_HDR_SET || ops[i].op == L7_HDR_ADD)
-			sb_printf(out, "%s: %s\r\n", ops[i].name, ops[i].value);
+		if (ops[i].op != L7_HDR_SET && ops[i].op != L7_HDR_ADD)
+			continue;
+		sb_cstr(out, ops[i].name);
+		sb_add(out, ": ", 2);
+		sb_cstr(out, ops[i].value);
+		sb_add(out, "\r\n", 2);
 	}
 }
 
@@ -102,14 +111,14 @@ void px_render_request(const struct http_request *rq,
 	sb_add(out, rq->method.p, rq->method.len);
 	sb_add(out, " ", 1);
 	if (a->path)
-		sb_printf(out, "%s", a->path);
+		sb_cstr(out, a->path);
 	else
 		sb_add(out, rq->path.p, rq->path.len);
 	if (rq->query.len) {
 		sb_add(out, "?", 1);
 		sb_add(out, rq->query.p, rq->query.len);
 	}
-	sb_printf(out, " HTTP/1.1\r\n");
+	sb_cstr(out, " HTTP/1.1\r\n");
 	emit_headers(rq->headers, rq->n_headers, a->req, a->n_req, a->host,
 		     upgrade, out);
 	if (upgrade)
@@ -121,15 +130,20 @@ void px_render_response(const struct http_response *rs,
 			const struct l7_actions *a, bool close, bool upgrade,
 			struct sbuf *out)
 {
-	sb_printf(out, "HTTP/1.1 %03d ", rs->status);
+	char code[4] = { (char)('0' + rs->status / 100 % 10),
+			 (char)('0' + rs->status / 10 % 10),
+			 (char)('0' + rs->status % 10), ' ' };
+
+	sb_cstr(out, "HTTP/1.1 ");
+	sb_add(out, code, sizeof(code));
 	sb_add(out, rs->reason.p, rs->reason.len);
 	sb_add(out, "\r\n", 2);
 	emit_headers(rs->headers, rs->n_headers, a ? a->resp : NULL,
 		     a ? a->n_resp : 0, NULL, upgrade, out);
 	if (upgrade)
-		sb_printf(out, "Connection: upgrade\r\n");
+		sb_cstr(out, "Connection: upgrade\r\n");
 	else if (close)
-		sb_printf(out, "Connection: close\r\n");
+		sb_cstr(out, "Connection: close\r\n");
 	sb_add(out, "\r\n", 2);
 }
 

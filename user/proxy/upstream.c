@@ -129,7 +129,7 @@ struct px_upstream *px_upstream_get(struct px_worker *w,
 static void upstream_close(struct px_upstream *u)
 {
 	close(u->fd); /* also leaves the epoll set */
-	free(u);
+	px_defer_free(u->w, &u->h);
 }
 
 void px_upstream_release(struct px_upstream *u, bool reusable)

@@ -50,6 +50,37 @@ uint32_t px_rand(struct px_worker *w)
 	return w->rnd = x;
 }
 
+/*
+ * Closing frees nothing at once: one epoll_wait batch can carry events for
+ * a client and its upstream, and the first may close both. The handle is
+ * marked dead and its memory freed once the batch is done.
+ */
+void px_defer_free(struct px_worker *w, struct px_handle *h)
+{
+	void **g;
+
+	h->kind = PX_DEAD;
+	if (w->n_graves == w->cap_graves) {
+		size_t cap = w->cap_graves ? w->cap_graves * 2 : 64;
+
+		g = realloc(w->graves, cap * sizeof(*g));
+		if (!g) {
+			/* Leaking one object beats touching freed memory. */
+			pr_warn("worker %d: cannot defer a free", w->id);
+			return;
+		}
+		w->graves = g;
+		w->cap_graves = cap;
+	}
+	w->graves[w->n_graves++] = h;
+}
+
+static void bury(struct px_worker *w)
+{
+	while (w->n_graves)
+		free(w->graves[--w->n_graves]);
+}
+
 int px_epoll_set(struct px_worker *w, int fd, struct px_handle *h,
 		 uint32_t *cur, uint32_t want)
 {
@@ -140,6 +171,8 @@ static void dispatch(struct px_worker *w, struct epoll_event *ev)
 	struct px_upstream *u;
 
 	switch (h->kind) {
+	case PX_DEAD:
+		break; /* closed earlier in this batch */
 	case PX_LISTENER:
 		px_conn_accept(w, h->ptr);
 		break;
@@ -194,6 +227,7 @@ static void loop(struct px_worker *w)
 		n = epoll_wait(w->epfd, evs, 256, 100);
 		for (i = 0; i < n; i++)
 			dispatch(w, &evs[i]);
+		bury(w);
 		now = px_now_ms();
 		if (stop_flag && !w->draining) {
 			stop_listening(w);
@@ -205,6 +239,7 @@ static void loop(struct px_worker *w)
 			px_conn_timeouts(w, now);
 			px_mirror_timeouts(w, now);
 			px_upstream_reap(w, now);
+			bury(w);
 			last_tick = now;
 		}
 	}
@@ -234,5 +269,7 @@ void *px_worker_run(void *arg)
 	px_upstream_reap(w, px_now_ms());
 	close(w->epfd);
 	free_listeners(w);
+	bury(w);
+	free(w->graves);
 	return NULL;
 }
