@@ -119,7 +119,7 @@ nft_scenario() { # N
 		print " map svc { type ipv4_addr . inet_service : ipv4_addr . inet_service; elements = {"
 		for (i = 0; i < n; i++) {
 			if (i == 65534)
-				continue; /* that one is the target's own key */
+				continue # that one is the target key
 			printf "  127.96.%d.%d . %d : 127.0.1.1 . 9080,\n", int(i / 256) % 256, i % 256, 80 + int(i / 65536)
 		}
 		printf "  %s . 80 : 127.0.1.1 . 9080 } }\n", vip

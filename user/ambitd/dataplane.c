@@ -221,9 +221,28 @@ static int attach_one(struct dataplane *dp, const struct attach_point *ap)
 	return err;
 }
 
-/* The sockops object shares every map with the connect object: both pin
- * by name under the same root, so the second load reuses the first's. */
-static int load_sockops(struct dataplane *dp)
+/*
+ * Every object declares every map (one maps.bpf.h) and they all pin by
+ * name under one root, so the later loads reuse the first's maps. Reuse
+ * needs identical definitions: each object gets the same sizes.
+ */
+static void size_maps(struct bpf_object *obj, const struct dp_sizes *sz)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *n = bpf_map__name(m);
+
+		if (!strcmp(n, AMBIT_MAP_SERVICES))
+			bpf_map__set_max_entries(m, sz->services);
+		else if (!strcmp(n, AMBIT_MAP_ENDPOINTS))
+			bpf_map__set_max_entries(m, sz->endpoints);
+		else if (!strcmp(n, AMBIT_MAP_ENROLL))
+			bpf_map__set_max_entries(m, sz->enroll);
+	}
+}
+
+static int load_sockops(struct dataplane *dp, const struct dp_sizes *sz)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
 	int err;
@@ -231,6 +250,7 @@ static int load_sockops(struct dataplane *dp)
 	dp->sockops = sockops_bpf__open_opts(&opts);
 	if (!dp->sockops)
 		return -errno;
+	size_maps(dp->sockops->obj, sz);
 	err = sockops_bpf__load(dp->sockops);
 	if (err)
 		pr_err("load sockops program: %s (%d)", strerror(-err), err);
@@ -242,7 +262,7 @@ static int load_sockops(struct dataplane *dp)
  * attaching replaces whatever an earlier daemon attached. It only acts on
  * sockets in the map, and sockets only enter it when the fast path is on.
  */
-static int load_redir(struct dataplane *dp)
+static int load_redir(struct dataplane *dp, const struct dp_sizes *sz)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
 	int err;
@@ -250,6 +270,7 @@ static int load_redir(struct dataplane *dp)
 	dp->redir = redir_bpf__open_opts(&opts);
 	if (!dp->redir)
 		return -errno;
+	size_maps(dp->redir->obj, sz);
 	err = redir_bpf__load(dp->redir);
 	if (!err)
 		err = bpf_prog_attach(bpf_program__fd(dp->redir->progs.ambit_redir),
@@ -268,9 +289,7 @@ static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->skel = connect_bpf__open_opts(&opts);
 	if (!dp->skel)
 		return -errno;
-	bpf_map__set_max_entries(dp->skel->maps.ambit_services, sz->services);
-	bpf_map__set_max_entries(dp->skel->maps.ambit_endpoints, sz->endpoints);
-	bpf_map__set_max_entries(dp->skel->maps.ambit_enroll, sz->enroll);
+	size_maps(dp->skel->obj, sz);
 	err = connect_bpf__load(dp->skel);
 	if (err) {
 		pr_err("load BPF programs: %s (%d); pinned maps of another "
@@ -283,8 +302,8 @@ static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->enroll_fd = bpf_map__fd(dp->skel->maps.ambit_enroll);
 	dp->stats_fd = bpf_map__fd(dp->skel->maps.ambit_stats);
 	dp->config_fd = bpf_map__fd(dp->skel->maps.ambit_config);
-	err = load_sockops(dp);
-	return err ? err : load_redir(dp);
+	err = load_sockops(dp, sz);
+	return err ? err : load_redir(dp, sz);
 }
 
 int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark, bool sockmap)
