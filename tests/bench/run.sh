@@ -56,7 +56,7 @@ median() { sort -n | awk 'NF { v[++n] = $1 } END { print v[int((n + 1) / 2)] }';
 # and order hit both alike; keep the median of each figure and of the
 # per-round ratios.
 measure() { # NAME NETNS CGROUP ADDR
-	local name=$1 ns=$2 cg=$3 addr=$4 r d x rates= p50s= p99s= rr= pr=
+	local name=$1 ns=$2 cg=$3 addr=$4 r d x rates= p50s= p99s= rr= pr= cr=
 	for r in $(seq 1 "$ROUNDS"); do
 		if ((r % 2)); then
 			d=$(run_bench "$NS" "$PLAIN" "$BACKEND")
@@ -70,17 +70,20 @@ measure() { # NAME NETNS CGROUP ADDR
 		p99s+="$(field p99_us "$x")"$'\n'
 		rr+="$(echo "$(field rate "$x") / $(field rate "$d")" | bc -l)"$'\n'
 		pr+="$(echo "$(field p99_us "$x") / $(field p99_us "$d")" | bc -l)"$'\n'
+		cr+="$(echo "$(field cpu_us "$x") / $(field cpu_us "$d")" | bc -l)"$'\n'
 	done
-	RESULTS+=("$(printf '%-22s %10.0f %8.1f %8.1f %9.3f %9.2fx' "$name" \
+	RESULTS+=("$(printf '%-22s %10.0f %8.1f %8.1f %9.3f %9.2fx %9.3fx' "$name" \
 		"$(median <<<"$rates")" "$(median <<<"$p50s")" "$(median <<<"$p99s")" \
-		"$(median <<<"$rr")" "$(median <<<"$pr")")")
+		"$(median <<<"$rr")" "$(median <<<"$pr")" "$(median <<<"$cr")")")
 	echo "  ${RESULTS[-1]}"
 }
 
 report() {
 	echo
 	echo "$ROUNDS rounds of $COUNT connects each, alternating with direct; medians"
-	printf '%-22s %10s %8s %8s %9s %10s\n' scenario conn/s p50_us p99_us "rate/dir" "p99/dir"
+	echo "cpu/dir: the client's CPU time per connect (where the BPF programs"
+	echo "run) against direct's: the steadiest figure on a shared machine"
+	printf '%-22s %10s %8s %8s %9s %10s %10s\n' scenario conn/s p50_us p99_us "rate/dir" "p99/dir" "cpu/dir"
 	printf '%s\n' "${RESULTS[@]}"
 }
 
