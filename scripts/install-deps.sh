@@ -36,6 +36,18 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# haproxy and nginx are benchmark contenders, not services of this host:
+# their packages would start them (nginx on 0.0.0.0:80). A policy-rc.d
+# that says "no" keeps every package's service from starting, for the
+# duration of this install only.
+guard=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	guard=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' >"$guard"
+	chmod 0755 "$guard"
+	trap 'rm -f "$guard"' EXIT
+fi
+
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
