@@ -648,23 +648,31 @@ void image_free(struct image *img)
 	memset(img, 0, sizeof(*img));
 }
 
-const struct img_service *image_find(const struct image *img,
-				     const struct ambit_svc_key *key)
+const void *svc_key_search(const void *base, size_t n, size_t stride,
+			   size_t key_off, const struct ambit_svc_key *key)
 {
-	size_t lo = 0, hi = img->n_svcs;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = svc_key_cmp(key, &img->svcs[mid].key);
+		const char *e = (const char *)base + mid * stride;
+		int c = svc_key_cmp(key, (const void *)(e + key_off));
 
 		if (!c)
-			return &img->svcs[mid];
+			return e;
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+const struct img_service *image_find(const struct image *img,
+				     const struct ambit_svc_key *key)
+{
+	return svc_key_search(img->svcs, img->n_svcs, sizeof(*img->svcs),
+			      offsetof(struct img_service, key), key);
 }
 
 void svc_val_from_image(const struct img_service *s, struct ambit_svc_val *val)

@@ -81,6 +81,13 @@ void image_free(struct image *img);
 const struct img_service *image_find(const struct image *img,
 				     const struct ambit_svc_key *key);
 
+/**
+ * svc_key_search() - binary search of @n elements of @stride bytes at
+ * @base, sorted by the ambit_svc_key at @key_off in each; NULL: none.
+ */
+const void *svc_key_search(const void *base, size_t n, size_t stride,
+			   size_t key_off, const struct ambit_svc_key *key);
+
 /** svc_val_from_image() - the BPF value for @s, with set ids left 0. */
 void svc_val_from_image(const struct img_service *s,
 			struct ambit_svc_val *val);

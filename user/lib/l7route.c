@@ -621,18 +621,6 @@ void l7_free(struct l7_table *t)
 const struct l7_port *l7_find_port(const struct l7_table *t,
 				   const struct ambit_svc_key *key)
 {
-	size_t lo = 0, hi = t->n_ports;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = svc_key_cmp(key, &t->ports[mid].key);
-
-		if (!c)
-			return &t->ports[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return svc_key_search(t->ports, t->n_ports, sizeof(*t->ports),
+			      offsetof(struct l7_port, key), key);
 }
