@@ -122,7 +122,7 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, int v6,
 		return SYS_PROCEED; /* the proxy speaks TCP on v4 and v6 only */
 	set_addr(ctx, v6, mapped, ep.addr, ep.port);
 	if (remember_sk)
-		ambit_remember(ctx->sk, &key, &ep, &who,
+		ambit_remember(ctx, ctx->sk, &key, &ep, &who,
 			       ret == XLATE_PROXY ? AMBIT_ORIG_L7 : 0);
 	if (key.proto == IPPROTO_UDP)
 		ambit_remember_udp(bpf_get_socket_cookie(ctx), &key, &ep);
@@ -199,9 +199,11 @@ static __always_inline int restore_peer(struct bpf_sock_addr *ctx, int v6)
 	struct bpf_sock *sk = ctx->sk;
 	bool mapped = false;
 
-	if (!sk)
-		return SYS_PROCEED;
-	o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL, 0);
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+
+	o = bpf_map_lookup_elem(&ambit_peers, &cookie);
+	if (!o && sk)
+		o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL, 0);
 	if (!o)
 		return SYS_PROCEED;
 	if (v6)

@@ -2,11 +2,11 @@
 /*
  * sockops: tell the proxy what a connection it accepts was meant for.
  *
- * connect4/6 sent an L7 connection to the proxy's loopback listener and
- * left the VIP in the socket's storage. When that client socket becomes
- * established we publish VIP and client identity under the 4-tuple as the
- * proxy will see it (plus the netns cookie), and delete the entry when the
- * socket closes. The entry exists before the proxy can accept: the client
+ * connect4/6 redirected a socket and left the VIP in ambit_peers under its
+ * cookie. When it starts connecting we ask for its state changes; when it
+ * closes, its records go. For L7 connections (sent to the proxy's
+ * loopback listener), once established we publish VIP and client identity
+ * under the 4-tuple as the proxy will see it (plus the netns cookie). The entry exists before the proxy can accept: the client
  * runs this callback before it sends the handshake's final ACK.
  */
 #include "lib/maps.bpf.h"
@@ -103,11 +103,9 @@ static __always_inline void publish(struct bpf_sock_ops *skops)
 	struct ambit_orig_dst *o;
 	struct ambit_l7_key k;
 	struct ambit_l7_val v = {};
-	struct bpf_sock *sk = skops->sk;
+	__u64 cookie = bpf_get_socket_cookie(skops);
 
-	if (!sk)
-		return;
-	o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL, 0);
+	o = bpf_map_lookup_elem(&ambit_peers, &cookie);
 	if (!o || !(o->flags & AMBIT_ORIG_L7) || l7_key(skops, &k))
 		return;
 	__builtin_memcpy(v.vip, o->addr, sizeof(v.vip));
@@ -115,23 +113,38 @@ static __always_inline void publish(struct bpf_sock_ops *skops)
 	v.family = o->family;
 	v.enroll_kind = o->enroll_kind;
 	v.enroll_id = o->enroll_id;
-	if (bpf_map_update_elem(&ambit_l7_conns, &k, &v, BPF_ANY) == 0)
-		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	bpf_map_update_elem(&ambit_l7_conns, &k, &v, BPF_ANY);
 	fast_path(skops, &k);
+}
+
+/* A redirected socket starts connecting: watch its states, so its
+ * records go when it closes, whether or not it ever connects. */
+static __always_inline void watch(struct bpf_sock_ops *skops)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+
+	if (bpf_map_lookup_elem(&ambit_peers, &cookie))
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 static __always_inline void unpublish(struct bpf_sock_ops *skops)
 {
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct ambit_orig_dst *o = bpf_map_lookup_elem(&ambit_peers, &cookie);
 	struct ambit_l7_key k;
 
-	if (!l7_key(skops, &k))
+	if (o && (o->flags & AMBIT_ORIG_L7) && !l7_key(skops, &k))
 		bpf_map_delete_elem(&ambit_l7_conns, &k);
+	bpf_map_delete_elem(&ambit_peers, &cookie);
 }
 
 SEC("sockops")
 int ambit_sockops(struct bpf_sock_ops *skops)
 {
 	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		watch(skops);
+		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		publish(skops);
 		break;

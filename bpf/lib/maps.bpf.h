@@ -38,8 +38,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ambit_enroll SEC(".maps");
 
-/* Per redirected socket: what it dialed, for getpeername. Lives and dies
- * with the socket, so nothing to evict. */
+/* Redirected TCP sockets: cookie -> what it dialed (see abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AMBIT_DEF_PEERS);
+	__type(key, __u64);
+	__type(value, struct ambit_orig_dst);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_peers SEC(".maps");
+
+/* Per redirected connected-UDP socket: what it dialed, for getpeername.
+ * Lives and dies with the socket, so nothing to evict. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

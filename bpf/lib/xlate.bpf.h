@@ -131,22 +131,12 @@ refuse:
 	return -AMBIT_ECONNREFUSED;
 }
 
-/* Remember the VIP on the socket so getpeername can give it back (and,
- * for L7, so sockops can tell the proxy who dialed what). */
-static __always_inline void ambit_remember(struct bpf_sock *sk,
-					   const struct ambit_svc_key *key,
-					   const struct ambit_ep_val *ep,
-					   const struct ambit_enroll_key *who,
-					   __u8 flags)
+static __always_inline void ambit_orig_fill(struct ambit_orig_dst *o,
+					    const struct ambit_svc_key *key,
+					    const struct ambit_ep_val *ep,
+					    const struct ambit_enroll_key *who,
+					    __u8 flags)
 {
-	struct ambit_orig_dst *o;
-
-	if (!sk)
-		return;
-	o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL,
-			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o)
-		return;
 	__builtin_memcpy(o->addr, key->addr, sizeof(o->addr));
 	__builtin_memcpy(o->backend, ep->addr, sizeof(o->backend));
 	o->port = key->port;
@@ -155,6 +145,34 @@ static __always_inline void ambit_remember(struct bpf_sock *sk,
 	o->flags = flags;
 	o->enroll_id = who->id;
 	o->enroll_kind = who->kind;
+}
+
+/*
+ * Remember the VIP so getpeername can give it back (and, for L7, so sockops
+ * can tell the proxy who dialed what): TCP in ambit_peers by cookie,
+ * connected UDP in the socket's own storage.
+ */
+static __always_inline void ambit_remember(void *ctx, struct bpf_sock *sk,
+					   const struct ambit_svc_key *key,
+					   const struct ambit_ep_val *ep,
+					   const struct ambit_enroll_key *who,
+					   __u8 flags)
+{
+	struct ambit_orig_dst *o, v = {};
+	__u64 cookie;
+
+	if (key->proto == IPPROTO_TCP) {
+		ambit_orig_fill(&v, key, ep, who, flags);
+		cookie = bpf_get_socket_cookie(ctx);
+		bpf_map_update_elem(&ambit_peers, &cookie, &v, BPF_ANY);
+		return;
+	}
+	if (!sk)
+		return;
+	o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (o)
+		ambit_orig_fill(o, key, ep, who, flags);
 }
 
 /* The proxy's own sockets carry its mark and are never redirected, even

@@ -165,6 +165,14 @@ _Static_assert(sizeof(struct ambit_l7_val) == 32, "l7 val layout");
 #define AMBIT_DEF_L7_CONNS 262144
 
 /*
+ * Redirected TCP sockets by socket cookie -> struct ambit_orig_dst, for
+ * getpeername and the proxy. A preallocated hash, written at connect and
+ * deleted by sockops when the socket closes: measured ~10% cheaper per
+ * connect than socket-local storage (whose kmalloc + RCU free dominated).
+ */
+#define AMBIT_DEF_PEERS 262144
+
+/*
  * The local fast path: both ends of each app <-> proxy connection sit in a
  * sockhash keyed by their own 4-tuple + netns (struct ambit_l7_key, seen
  * from that socket: local = itself); sk_msg hands each send straight to

@@ -17,6 +17,7 @@
 #define AMBIT_MAP_CONFIG "ambit_config"
 #define AMBIT_MAP_L7_CONNS "ambit_l7_conns"
 #define AMBIT_MAP_SOCKHASH "ambit_sockhash"
+#define AMBIT_MAP_PEERS "ambit_peers"
 
 /* Links live in a subdirectory, one per attach point. */
 #define AMBIT_LINK_DIR "links"

@@ -40,6 +40,9 @@ gen_services() { # N service ports, plus the target, as one kind: List
 	}'
 }
 
+# BENCH_ONLY="ambit iptables nftables" picks scenario groups (default all).
+wanted() { [[ " ${BENCH_ONLY:-ambit iptables nftables} " == *" $1 "* ]]; }
+
 # One connbench run pinned to the client CPU: prints its result line.
 run_bench() { # NETNS CGROUP ADDR
 	local ns=$1 cg=$2
@@ -165,14 +168,20 @@ bench() {
 	ambit enroll --cgroup "$CG/client" --name client >/dev/null
 	echo "connect(): client on CPU 1, backend on CPU 0 (2-core machine)"
 	measure "direct" "$NS" "$PLAIN" "$BACKEND"
-	ambit_scenario 1
-	ambit_scenario 10000
-	ambit_scenario 100000
-	iptables_scenario 1
-	iptables_scenario 1000
-	iptables_scenario 10000
-	nft_scenario 10000
-	nft_scenario 100000
+	if wanted ambit; then
+		ambit_scenario 1
+		ambit_scenario 10000
+		ambit_scenario 100000
+	fi
+	if wanted iptables; then
+		iptables_scenario 1
+		iptables_scenario 1000
+		iptables_scenario 10000
+	fi
+	if wanted nftables; then
+		nft_scenario 10000
+		nft_scenario 100000
+	fi
 	report
 }
 

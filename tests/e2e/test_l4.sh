@@ -310,7 +310,7 @@ test_12_bpftool_named_fields() {
 			bad=$((bad + 1))
 		fi
 	done
-	check "9 pinned maps ($n)" [ "$n" = 9 ]
+	check "10 pinned maps ($n)" [ "$n" = 10 ]
 	check "every pinned map has BTF" [ "$bad" = 0 ]
 	check "ambit_services dump has named fields" bash -c \
 		"bpftool map dump pinned '$PINS/ambit_services' -j | jq -e '.[0].formatted.value.versions[0].cum_weight != null and .[0].formatted.key.port != null'"
@@ -341,6 +341,25 @@ test_14_trace_explains() {
 	check "trace says L4" grep -q 'mode: L4' <<<"$out"
 	out=$(ambit trace --cgroup "$CG/outsider" --to 127.96.0.10:9080)
 	check "trace says a non-enrolled cgroup is untouched" grep -q 'not enrolled' <<<"$out"
+}
+
+peer_records() {
+	bpftool map dump pinned "$PINS/ambit_peers" -j 2>/dev/null | jq length
+}
+
+test_14b_peer_records_leave_with_sockets() {
+	local n
+	check "no record outlives its socket (thousands of connects so far)" \
+		wait_for "peer records to drain" test "$(peer_records)" = 0
+	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 1' &
+	local pid=$!
+	sleep 0.3
+	n=$(peer_records)
+	check "a live redirected socket has one ($n)" [ "$n" = 1 ]
+	wait "$pid"
+	check "and it goes when the socket closes" wait_for "peer record" test "$(peer_records)" = 0
+	client "$PROBE" tcp 127.96.0.20:80 -n 20 >/dev/null
+	check "refused connects leave none ($(peer_records))" [ "$(peer_records)" = 0 ]
 }
 
 refused_start() { # WANT ARGS...: ambitd must exit 1 and say WANT

@@ -56,6 +56,7 @@ static const char *const pinned_maps[] = {
 	AMBIT_MAP_SERVICES, AMBIT_MAP_ENDPOINTS, AMBIT_MAP_ENROLL,
 	AMBIT_MAP_ORIG_DST, AMBIT_MAP_UDP_RNAT,  AMBIT_MAP_STATS,
 	AMBIT_MAP_CONFIG,   AMBIT_MAP_L7_CONNS,  AMBIT_MAP_SOCKHASH,
+	AMBIT_MAP_PEERS,
 };
 #define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
