@@ -483,6 +483,15 @@ test_20_upgrade_passthrough() {
 	check "bytes flow both ways after the upgrade" grep -q '^hello-tunnel$' <<<"$out"
 }
 
+test_21_half_close() {
+	local out n=0 i
+	for i in $(seq 1 20); do
+		out=$(client "$PROBE" halfclose "$WEB" /exact)
+		[ "$out" = "HTTP/1.1 200 OK" ] && n=$((n + 1))
+	done
+	check "a client that half-closes after its request gets the answer ($n/20)" [ "$n" = 20 ]
+}
+
 test_15_not_an_open_relay() {
 	local out
 	# Straight to the proxy port, not through a redirect: refused.

@@ -7,6 +7,9 @@
  *       connect COUNT times (default 1); per connection print one line
  *       "ok <first line from server> peer=<getpeername>" or "err <ERRNO>".
  *       -m sets SO_MARK on the socket first (as ambit-proxy does).
+ *   ambit-probe halfclose ADDR:PORT PATH
+ *       send "GET PATH" with Connection: close, shut the socket down for
+ *       writing, read the answer to the end; print its status line.
  *   ambit-probe udp ADDR:PORT MESSAGE [--connect]
  *       send one datagram (sendto, or connect+send), wait 2 s for a reply,
  *       print "ok <reply> from=<source address> peer=<getpeername|->".
@@ -155,9 +158,39 @@ static int udp_once(const struct sockaddr_storage *ss, socklen_t len,
 	return 0;
 }
 
+static int halfclose(const struct sockaddr_storage *ss, socklen_t len,
+		     const char *path)
+{
+	char req[512], resp[4096];
+	size_t got = 0;
+	ssize_t n;
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		printf("err %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: probe\r\n"
+		 "Connection: close\r\n\r\n", path);
+	if (send(fd, req, strlen(req), 0) < 0 || shutdown(fd, SHUT_WR) < 0) {
+		printf("err %s\n", strerrorname_np(errno));
+		close(fd);
+		return 1;
+	}
+	while (got < sizeof(resp) - 1 &&
+	       (n = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+		got += (size_t)n;
+	resp[got] = '\0';
+	close(fd);
+	resp[strcspn(resp, "\r\n")] = '\0';
+	printf("%s\n", got ? resp : "(no answer)");
+	return got ? 0 : 1;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK]\n"
+			"       ambit-probe halfclose ADDR:PORT PATH\n"
 			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n");
 	exit(2);
 }
@@ -177,6 +210,8 @@ int main(int argc, char **argv)
 		return udp_once(&ss, len, argv[3],
 				argc > 4 && !strcmp(argv[4], "--connect")) ? 1 : 0;
 	}
+	if (!strcmp(argv[1], "halfclose"))
+		return argc == 4 ? halfclose(&ss, len, argv[3]) : (usage(), 2);
 	if (strcmp(argv[1], "tcp"))
 		usage();
 	for (int a = 3; a + 1 < argc; a += 2) {

@@ -383,6 +383,11 @@ static bool step_head(struct px_conn *c)
 		return false;
 	n = http1_parse_request(c->in.p + c->in.r, len, &rq);
 	if (n == HTTP_PARTIAL) {
+		if (c->client_eof) { /* and no more will come */
+			buf_consume(&c->in, len);
+			local_reply(c, 400, NULL, NULL, true);
+			return true;
+		}
 		if (len >= HTTP_MAX_HEAD)
 			local_reply(c, 431, NULL, NULL, true);
 		else if (c->deadline > px_now_ms() + px_cfg.header_timeout_ms)
@@ -677,14 +682,16 @@ static int handle_eof(struct px_conn *c)
 	}
 	if (!c->client_eof)
 		return 0;
-	if (c->state == ST_TUNNEL || c->state == ST_REQ_BODY ||
-	    c->state == ST_LINGER)
-		return c->state == ST_LINGER ? 0 : -1;
+	/* The client half-closed: finish what it sent, then close. A request
+	 * (or body) it left unfinished can never complete. */
+	c->keep_alive = false;
+	if (c->state == ST_TUNNEL)
+		return -1;
+	if (c->state == ST_REQ_BODY && c->req_body.kind != HTTP_BODY_NONE &&
+	    !buf_len(&c->in))
+		return -1;
 	if (c->state == ST_HEAD && !buf_len(&c->in))
 		c->state = ST_CLOSING;
-	else if (c->state == ST_HEAD)
-		return -1; /* a partial request and then silence */
-	c->keep_alive = false;
 	return 0;
 }
 
