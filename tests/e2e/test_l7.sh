@@ -492,6 +492,34 @@ test_21_half_close() {
 	check "a client that half-closes after its request gets the answer ($n/20)" [ "$n" = 20 ]
 }
 
+test_22_pipelining() {
+	local out
+	# Three requests in one write: three answers, in request order.
+	out=$(client bash -c 'exec 3<>/dev/tcp/127.96.2.1/80 || exit 1
+		printf "GET /exact HTTP/1.1\r\nHost: a\r\n\r\nGET /v2/p HTTP/1.1\r\nHost: a\r\n\r\nGET /p/exact HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" >&3
+		timeout 3 cat <&3' | grep -o '"path":"[^"]*"' | tr '\n' ' ')
+	check "pipelined requests answered in order ($out)" \
+		[ "$out" = '"path":"/exact" "path":"/v2/p" "path":"/p/exact" ' ]
+}
+
+test_23_slow_client_timeout() {
+	local out
+	stop_proxy
+	check "proxy restarts with a 500 ms header timeout" start_proxy --header-timeout 500
+	# Half a head, then nothing (slowloris): answered 408 and closed by
+	# the proxy (cat ends on EOF, not when timeout 5 would kill it).
+	out=$(client bash -c 'exec 3<>/dev/tcp/127.96.2.1/80 || exit 1
+		printf "GET /exact HTTP/1.1\r\nHost: a\r\nX-Slow: " >&3
+		timeout 5 cat <&3 | head -n1 | tr -d "\r"
+		echo "cat=${PIPESTATUS[0]}"')
+	check "a head not finished in time gets 408 ($(head -n1 <<<"$out"))" \
+		[ "$(head -n1 <<<"$out")" = "HTTP/1.1 408 Request Timeout" ]
+	check "and the proxy closes the connection ($(tail -n1 <<<"$out"))" \
+		[ "$(tail -n1 <<<"$out")" = cat=0 ]
+	stop_proxy
+	check "proxy restarts with defaults" start_proxy
+}
+
 test_15_not_an_open_relay() {
 	local out
 	# Straight to the proxy port, not through a redirect: refused.
