@@ -144,11 +144,14 @@ test-unit: $(UNIT_BINS)
 test-e2e: all
 	$(Q)OUT=$(OUT) tests/run.sh e2e
 
-# L4 connect path, then L7 requests (the second L7 run with the sk_msg
-# fast path on, against direct again).
+# L4 connect path, then L7 requests in two placements: the proxies on the
+# backends' core (the load generator alone on the other), then the proxies
+# alone on their own core (load generator and backends on the other); then
+# ambit-proxy with the sk_msg fast path.
 bench: all tests
 	$(Q)OUT=$(OUT) tests/bench/run.sh
 	$(Q)OUT=$(OUT) bash tests/bench/l7.sh
+	$(Q)OUT=$(OUT) PIN_BACKEND=1 bash tests/bench/l7.sh
 	$(Q)OUT=$(OUT) L7_SOCKMAP=1 L7_ONLY=ambit bash tests/bench/l7.sh
 
 check:
