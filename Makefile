@@ -147,12 +147,12 @@ test-e2e: all
 # L4 connect path, then L7 requests in two placements: the proxies on the
 # backends' core (the load generator alone on the other), then the proxies
 # alone on their own core (load generator and backends on the other); then
-# ambit-proxy with the sk_msg fast path.
+# ambit-proxy without the sk_msg fast path, to show what it brings.
 bench: all tests
 	$(Q)OUT=$(OUT) tests/bench/run.sh
 	$(Q)OUT=$(OUT) bash tests/bench/l7.sh
 	$(Q)OUT=$(OUT) PIN_BACKEND=1 bash tests/bench/l7.sh
-	$(Q)OUT=$(OUT) L7_SOCKMAP=1 L7_ONLY=ambit bash tests/bench/l7.sh
+	$(Q)OUT=$(OUT) L7_NO_SOCKMAP=1 L7_ONLY=ambit bash tests/bench/l7.sh
 
 check:
 	$(Q)scripts/check.sh

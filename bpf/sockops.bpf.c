@@ -138,6 +138,22 @@ static __always_inline void unpublish(struct bpf_sock_ops *skops)
 	bpf_map_delete_elem(&ambit_peers, &cookie);
 }
 
+/*
+ * Our socket leaves ESTABLISHED (we closed or were closed): take the
+ * proxy's end out of the fast path now. On loopback a new connection may
+ * reuse this 4-tuple at once (TIME_WAIT reuse), before the proxy closes its
+ * end; sk_msg would otherwise hand the new connection's bytes to it.
+ */
+static __always_inline void fast_path_end(struct bpf_sock_ops *skops)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct ambit_orig_dst *o = bpf_map_lookup_elem(&ambit_peers, &cookie);
+	struct ambit_l7_key k;
+
+	if (o && (o->flags & AMBIT_ORIG_L7) && !l7_key(skops, &k))
+		bpf_map_delete_elem(&ambit_sockhash, &k);
+}
+
 SEC("sockops")
 int ambit_sockops(struct bpf_sock_ops *skops)
 {
@@ -149,6 +165,8 @@ int ambit_sockops(struct bpf_sock_ops *skops)
 		publish(skops);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[0] == BPF_TCP_ESTABLISHED)
+			fast_path_end(skops);
 		if (skops->args[1] == BPF_TCP_CLOSE)
 			unpublish(skops);
 		break;

@@ -38,7 +38,7 @@
 # The route is lib.sh's canonical_yaml (tests/data/canonical-route.yaml).
 # Exit status 1 when a contender routes wrongly, wrk fails or ambit-proxy
 # crashes (it is restarted and the run goes on; crashed rounds do not count).
-# L7_SOCKMAP=1 runs ambitd with the sk_msg fast path (--sockmap).
+# L7_NO_SOCKMAP=1 runs ambitd without the sk_msg fast path (--no-sockmap).
 # Run standalone as root:  OUT=$PWD/.output bash tests/bench/l7.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -479,7 +479,7 @@ bench() {
 	write_lua
 	start_backend reviews-v1 "$V1" || return 1
 	start_backend reviews-v2 "$V2" || return 1
-	start_daemon --proxy-port "$PROXY_PORT" ${L7_SOCKMAP:+--sockmap} || return 1
+	start_daemon --proxy-port "$PROXY_PORT" ${L7_NO_SOCKMAP:+--no-sockmap} || return 1
 	apply < <(services_yaml) || return 1
 	apply < <(canonical_yaml) || return 1
 	ambit enroll --cgroup "$CG/client" --name client >/dev/null || return 1

@@ -53,8 +53,8 @@ test_01_setup() {
 	backend reviews-v2-5d4b-a --listen 127.0.2.1:9080
 	backend reviews-v3-9a8b-a --listen 127.0.3.1:9080
 	backend untouched --listen 127.96.0.10:9080
-	check "daemon starts with a proxy port${L7_FAST_PATH:+ and the sockmap fast path}" \
-		start_daemon --proxy-port "$PROXY_PORT" ${L7_FAST_PATH:+--sockmap}
+	check "daemon starts with a proxy port${L7_NO_FAST_PATH:+, without the sockmap fast path}" \
+		start_daemon --proxy-port "$PROXY_PORT" ${L7_NO_FAST_PATH:+--no-sockmap}
 	check "services apply" apply < <(services_yaml)
 	check "canonical route applies" apply < <(canonical_yaml)
 	check "enroll client cgroup" ambit enroll --cgroup "$CG/client" --name client

@@ -55,8 +55,8 @@ static void usage(FILE *f)
 "                       the client's namespace (default: none, L7 services\n"
 "                       are left alone)\n"
 "  --proxy-mark MARK    SO_MARK of the proxy's sockets (default 0x%x)\n"
-"  --sockmap            local fast path: app <-> proxy bytes go socket to\n"
-"                       socket with sk_msg, skipping loopback TCP\n"
+"  --no-sockmap         no local fast path (default: app <-> proxy bytes go\n"
+"                       socket to socket with sk_msg, skipping loopback TCP)\n"
 "  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
 "  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
 "  --state-dir DIR      persisted configuration (default " AMBIT_STATE_DEFAULT ")\n"
@@ -96,6 +96,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "proxy-port", required_argument, NULL, 'P' },
 		{ "proxy-mark", required_argument, NULL, 'M' },
 		{ "sockmap", no_argument, NULL, 'K' },
+		{ "no-sockmap", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -119,6 +120,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'M': o->proxy_mark = (__u32)strtoul(optarg, NULL, 0); break;
 		case 'K': o->sockmap = true; break;
+		case 'k': o->sockmap = false; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
@@ -381,6 +383,8 @@ int main(int argc, char **argv)
 		.state_dir = AMBIT_STATE_DEFAULT,
 		.sizes = { AMBIT_DEF_SERVICES, AMBIT_DEF_ENDPOINTS, AMBIT_DEF_ENROLL },
 		.proxy_mark = AMBIT_PROXY_MARK_DEFAULT,
+		/* on: it wins in make bench (tests/bench/l7.sh) */
+		.sockmap = true,
 	};
 	static struct daemon d = { .listen_fd = -1, .dp.cgroup_fd = -1 };
 	int err;

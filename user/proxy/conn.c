@@ -176,6 +176,16 @@ static void finish_request(struct px_conn *c, bool upstream_reusable)
 		px_upstream_release(c->up, upstream_reusable);
 		c->up = NULL;
 	}
+	/*
+	 * Join the fast path only once a first exchange is done and the
+	 * connection stays open: bytes a client sends while our end is being
+	 * added to the sockhash can be overtaken by its FIN (a client that
+	 * half-closes right after its request lost its answer that way).
+	 */
+	if (c->keep_alive && !c->fast_path_tried) {
+		c->fast_path_tried = true;
+		px_fast_join(c);
+	}
 	end_request(c);
 	c->state = c->keep_alive ? ST_HEAD : ST_CLOSING;
 	c->deadline = px_now_ms() + px_cfg.idle_timeout_ms;
@@ -832,7 +842,6 @@ static void conn_add(struct px_worker *w, int fd, int netns_fd,
 		w->conns->prev = c;
 	w->conns = c;
 	w->n_conns++;
-	px_fast_join(c);
 	update_interest(c);
 }
 

@@ -114,6 +114,7 @@ struct px_conn {
 	bool up_ready;
 	uint64_t last_active;     /* for trimming idle connections' buffers */
 	bool fast_path;           /* our end is in the sockhash */
+	bool fast_path_tried;
 	struct ambit_l7_key fp_key;
 	struct px_body req_body;
 	struct px_body resp_body;
