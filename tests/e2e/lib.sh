@@ -91,6 +91,8 @@ stop_pid() {
 e2e_teardown() {
 	local p
 	for p in "${BG_PIDS[@]}" $PROXY_PID $DAEMON_PID; do stop_pid "$p"; done
+	# A proxy the daemon ran (--proxy-bin) outlives it by design: stop it.
+	[ -s "$STATE/ambit-proxy.pid" ] && stop_pid "$(cat "$STATE/ambit-proxy.pid")"
 	"$AMBITD" --teardown --bpffs "$PINS" >/dev/null 2>&1
 	umount "$BPFFS" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null

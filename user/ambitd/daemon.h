@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "sbuf.h"
 #include "store.h"
+#include "supervise.h"
 #include "validate.h"
 
 /* One Enrollment resolved to what the BPF programs check. */
@@ -40,6 +41,7 @@ struct daemon {
 	bool teardown_on_exit;
 	bool stop;
 	__u16 proxy_port;      /* 0: no proxy, L7 services left alone */
+	struct supervisor sup; /* ambit-proxy, when --proxy-bin is given */
 	__u64 applies;
 	__u64 apply_errors;
 };

@@ -33,6 +33,9 @@ struct options {
 	bool sockmap;
 	__u32 proxy_port;
 	__u32 proxy_mark;
+	const char *proxy_bin;
+	char *proxy_args[SUP_MAX_ARGS / 2 + 1];
+	int n_proxy_args;
 	int verbose;
 };
 
@@ -55,6 +58,9 @@ static void usage(FILE *f)
 "                       the client's namespace (default: none, L7 services\n"
 "                       are left alone)\n"
 "  --proxy-mark MARK    SO_MARK of the proxy's sockets (default 0x%x)\n"
+"  --proxy-bin PATH     run ambit-proxy from PATH and keep it running (it\n"
+"                       outlives the daemon; a restarted daemon adopts it)\n"
+"  --proxy-arg ARG      one more argument for the proxy (repeatable)\n"
 "  --no-sockmap         no local fast path (default: app <-> proxy bytes go\n"
 "                       socket to socket with sk_msg, skipping loopback TCP)\n"
 "  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
@@ -97,6 +103,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "proxy-mark", required_argument, NULL, 'M' },
 		{ "sockmap", no_argument, NULL, 'K' },
 		{ "no-sockmap", no_argument, NULL, 'k' },
+		{ "proxy-bin", required_argument, NULL, 'B' },
+		{ "proxy-arg", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -121,16 +129,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'M': o->proxy_mark = (__u32)strtoul(optarg, NULL, 0); break;
 		case 'K': o->sockmap = true; break;
 		case 'k': o->sockmap = false; break;
+		case 'B': o->proxy_bin = optarg; break;
+		case 'A':
+			if (o->n_proxy_args >= SUP_MAX_ARGS / 2)
+				goto bad;
+			o->proxy_args[o->n_proxy_args++] = optarg;
+			break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
 		}
 	}
-	if (optind != argc || (!o->cgroup && !o->teardown))
+	if (optind != argc || (!o->cgroup && !o->teardown) ||
+	    (o->proxy_bin && !o->proxy_port))
 		goto bad;
 	return 0;
 bad:
-	fprintf(stderr, "ambitd: bad arguments (need --cgroup PATH; see --help)\n");
+	fprintf(stderr, "ambitd: bad arguments (need --cgroup PATH; --proxy-bin "
+			"needs --proxy-port; see --help)\n");
 	return -EINVAL;
 }
 
@@ -303,6 +319,7 @@ static void serve(struct daemon *d)
 		int n = poll(&p, 1, 250);
 
 		mapsync_reap(&d->ms, now_ms());
+		sup_tick(&d->sup, now_ms());
 		if (n <= 0)
 			continue;
 		fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -366,6 +383,12 @@ static int run(struct daemon *d, const struct options *o)
 		if (err)
 			pr_err("listen on %s: %s", d->socket_path, strerror(-err));
 	}
+	if (!err && o->proxy_bin) {
+		err = sup_init(&d->sup, o->proxy_bin, (__u16)o->proxy_port,
+			       o->state_dir, o->bpffs, o->proxy_args);
+		if (err)
+			pr_err("--proxy-bin %s: %s", o->proxy_bin, strerror(-err));
+	}
 	if (err)
 		return err;
 	pr_info("ready: serving %s", d->socket_path);
@@ -401,8 +424,11 @@ int main(int argc, char **argv)
 		return err ? 1 : 0;
 	}
 	err = run(&d, &o);
-	if (o.teardown_on_exit)
+	if (o.teardown_on_exit) {
+		sup_stop(&d.sup);
 		dp_teardown(&d.dp);
+	}
+	sup_free(&d.sup);
 	dp_close(&d.dp);
 	mapsync_free(&d.ms);
 	image_free(&d.img);

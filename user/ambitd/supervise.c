@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS 200
+#define BACKOFF_MAX_MS 5000
+
+static int add_arg(struct supervisor *s, int *n, const char *a)
+{
+	if (*n >= SUP_MAX_ARGS || !(s->argv[*n] = strdup(a)))
+		return -E2BIG;
+	(*n)++;
+	return 0;
+}
+
+/* A pid from the file that is alive and runs the same binary. */
+static pid_t adoptable(const struct supervisor *s)
+{
+	char exe[PATH_MAX], link[64];
+	FILE *f = fopen(s->pidfile, "re");
+	long pid = 0;
+	ssize_t n;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	snprintf(link, sizeof(link), "/proc/%ld/exe", pid);
+	n = pid > 0 ? readlink(link, exe, sizeof(exe) - 1) : -1;
+	if (n < 0)
+		return 0;
+	exe[n] = '\0';
+	return strcmp(exe, s->argv[0]) ? 0 : (pid_t)pid;
+}
+
+int sup_init(struct supervisor *s, const char *bin, uint16_t port,
+	     const char *state_dir, const char *bpffs, char *const *extra)
+{
+	char buf[PATH_MAX], portbuf[8];
+	int n = 0, err;
+
+	memset(s, 0, sizeof(*s));
+	if (!realpath(bin, buf))
+		return -errno;
+	snprintf(portbuf, sizeof(portbuf), "%u", port);
+	err = add_arg(s, &n, buf);
+	if (!err)
+		err = add_arg(s, &n, "--port") ?: add_arg(s, &n, portbuf);
+	snprintf(buf, sizeof(buf), "%s/config.yaml", state_dir);
+	if (!err)
+		err = add_arg(s, &n, "--config") ?: add_arg(s, &n, buf);
+	if (!err)
+		err = add_arg(s, &n, "--bpffs") ?: add_arg(s, &n, bpffs);
+	for (; !err && extra && *extra; extra++)
+		err = add_arg(s, &n, *extra);
+	snprintf(s->pidfile, sizeof(s->pidfile), "%s/ambit-proxy.pid", state_dir);
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->pid = err ? 0 : adoptable(s);
+	if (s->pid)
+		pr_info("adopted the running ambit-proxy (pid %d)", (int)s->pid);
+	return err;
+}
+
+static void write_pidfile(const struct supervisor *s)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->pidfile);
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	fprintf(f, "%d\n", (int)s->pid);
+	fclose(f);
+	rename(tmp, s->pidfile);
+}
+
+static void start(struct supervisor *s)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setsid(); /* its own session: it outlives us on purpose */
+		execv(s->argv[0], s->argv);
+		_exit(127);
+	}
+	if (pid < 0) {
+		pr_err("start ambit-proxy: %s", strerror(errno));
+		return;
+	}
+	s->pid = pid;
+	s->ours = 1;
+	s->started_at = s->next_start;
+	write_pidfile(s);
+	pr_info("started ambit-proxy (pid %d)", (int)pid);
+}
+
+/* Is the proxy gone? Reaps our child; probes an adopted one. */
+static int gone(struct supervisor *s)
+{
+	int status;
+
+	if (!s->pid)
+		return 1;
+	if (s->ours)
+		return waitpid(s->pid, &status, WNOHANG) == s->pid;
+	return kill(s->pid, 0) < 0 && errno == ESRCH;
+}
+
+void sup_tick(struct supervisor *s, uint64_t now)
+{
+	if (!s->argv[0] || !gone(s))
+		return;
+	if (s->pid) {
+		pr_warn("ambit-proxy (pid %d) exited; restarting", (int)s->pid);
+		/* A proxy that ran a while earns a quick restart again. */
+		if (now - s->started_at > 10000)
+			s->backoff_ms = BACKOFF_MIN_MS;
+		s->pid = 0;
+		s->restarts++;
+		s->next_start = now + s->backoff_ms;
+		if (s->backoff_ms < BACKOFF_MAX_MS)
+			s->backoff_ms *= 2;
+	}
+	if (now < s->next_start)
+		return;
+	s->next_start = now;
+	start(s);
+}
+
+void sup_stop(struct supervisor *s)
+{
+	int i;
+
+	if (!s->pid)
+		return;
+	kill(s->pid, SIGTERM);
+	for (i = 0; i < 120 && !gone(s); i++)
+		usleep(100000); /* the proxy drains in-flight requests */
+	if (!gone(s))
+		kill(s->pid, SIGKILL);
+	s->pid = 0;
+	unlink(s->pidfile);
+}
+
+void sup_free(struct supervisor *s)
+{
+	int i;
+
+	for (i = 0; i < SUP_MAX_ARGS && s->argv[i]; i++)
+		free(s->argv[i]);
+	memset(s->argv, 0, sizeof(s->argv));
+}

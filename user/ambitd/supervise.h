@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ambitd runs ambit-proxy and keeps it running: a proxy that dies is
+ * started again (with backoff). The proxy outlives the daemon on purpose,
+ * like the pinned data plane: a restarted daemon adopts the running proxy
+ * (its pid is in the state directory) instead of starting a second one.
+ */
+#ifndef AMBITD_SUPERVISE_H
+#define AMBITD_SUPERVISE_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SUP_MAX_ARGS 32
+
+struct supervisor {
+	char *argv[SUP_MAX_ARGS + 1]; /* the proxy's command line */
+	char pidfile[PATH_MAX];
+	pid_t pid;          /* 0: not running */
+	int ours;           /* our child (waitpid) or adopted (kill 0) */
+	uint64_t next_start; /* backoff: not before this (ms) */
+	uint64_t started_at;
+	uint32_t backoff_ms;
+	uint32_t restarts;
+};
+
+/**
+ * sup_init() - prepare to run @bin with its options for this daemon: the
+ * proxy port, the state file, the pin directory, plus @extra (NULL-ended).
+ * Adopts a running proxy recorded in @state_dir. Return: 0 or -errno.
+ */
+int sup_init(struct supervisor *s, const char *bin, uint16_t port,
+	     const char *state_dir, const char *bpffs, char *const *extra);
+
+/** sup_tick() - (re)start the proxy when it is not running; cheap. */
+void sup_tick(struct supervisor *s, uint64_t now_ms);
+
+/** sup_stop() - stop the proxy (it drains), for a clean teardown. */
+void sup_stop(struct supervisor *s);
+
+/** sup_free() - forget the command line (the proxy keeps running). */
+void sup_free(struct supervisor *s);
+
+#endif
