@@ -242,7 +242,7 @@ static void route_row(const struct daemon *d, const struct route_status *s,
 	char parent[300];
 
 	snprintf(parent, sizeof(parent), "%s/%s%s%.0u", p->kind, p->name,
-		 p->has_port ? ":" : "", p->has_port ? p->port : 0);
+		 p->has_port ? ":" : "", p->has_port ? (unsigned int)p->port : 0u);
 	sb_printf(out, "%-12s %-20s %-28s %-9s %-16s %s", o->ns, o->name, parent,
 		  s->accepted ? "True" : "False", s->resolved_reason,
 		  route_dataplane(d, o));
