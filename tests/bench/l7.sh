@@ -83,29 +83,6 @@ l7_require() {
 	[ -x "$PROXY" ] || e2e_fail_setup "missing $PROXY (make)"
 }
 
-services_yaml() {
-	cat <<'YAML'
-apiVersion: v1
-kind: List
-items:
-- {apiVersion: v1, kind: Service, metadata: {name: reviews}, spec: {clusterIP: 127.96.0.10, ports: [{name: http, port: 9080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: reviews-v1}, spec: {clusterIP: 127.96.1.1, ports: [{name: http, port: 9080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: reviews-v2}, spec: {clusterIP: 127.96.1.2, ports: [{name: http, port: 9080}]}}
-- apiVersion: discovery.k8s.io/v1
-  kind: EndpointSlice
-  metadata: {name: v1, labels: {kubernetes.io/service-name: reviews-v1}}
-  addressType: IPv4
-  ports: [{name: http, port: 9080}]
-  endpoints: [{addresses: [127.0.1.1]}]
-- apiVersion: discovery.k8s.io/v1
-  kind: EndpointSlice
-  metadata: {name: v2, labels: {kubernetes.io/service-name: reviews-v2}}
-  addressType: IPv4
-  ports: [{name: http, port: 9080}]
-  endpoints: [{addresses: [127.0.2.1]}]
-YAML
-}
-
 start_backend() { # NAME ADDR
 	local ready=$T/ready.$1
 	bash -c "$IN_CG" "$NSPATH" "$CG/backends" "${PIN_B[@]}" "$ECHO" \
@@ -480,7 +457,7 @@ bench() {
 	start_backend reviews-v1 "$V1" || return 1
 	start_backend reviews-v2 "$V2" || return 1
 	start_daemon --proxy-port "$PROXY_PORT" ${L7_NO_SOCKMAP:+--no-sockmap} || return 1
-	apply < <(services_yaml) || return 1
+	apply < <(reviews_yaml) || return 1
 	apply < <(canonical_yaml) || return 1
 	ambit enroll --cgroup "$CG/client" --name client >/dev/null || return 1
 	start_ambit_proxy || return 1

@@ -174,8 +174,13 @@ stop_daemon() {
 
 ambit() { "$AMBIT" --socket "$SOCK" "$@"; }
 
-# The canonical route of shared/design.md (one copy for every test).
+# The canonical route of shared/design.md, and its Services with one
+# endpoint per version (127.0.1.1 v1, 127.0.2.1 v2): one copy for every test.
 canonical_yaml() { cat "$TOP/tests/data/canonical-route.yaml"; }
+reviews_yaml() { cat "$TOP/tests/data/reviews-services.yaml"; }
+# web and its backends web-a (127.0.5.1), web-b (127.0.5.2), web-mirror
+# (127.0.5.3) and web-none (no endpoints), for the L7 feature tests.
+web_yaml() { cat "$TOP/tests/data/web-services.yaml"; }
 
 # apply YAML from stdin; fails the caller on error (output shown).
 apply() {

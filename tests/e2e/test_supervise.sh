@@ -5,7 +5,6 @@
 # dies is restarted; a daemon that dies leaves the proxy serving, and the
 # restarted daemon adopts it instead of starting a second one.
 source "$(dirname "$0")/lib.sh"
-source <(sed -n '/^services_yaml()/,/^}/p' "$(dirname "$0")/test_l7.sh")
 
 proxy_pid() { cat "$STATE/ambit-proxy.pid" 2>/dev/null; }
 
@@ -30,7 +29,7 @@ test_01_setup() {
 	backend reviews-v2-5d4b-a --listen 127.0.2.1:9080
 	backend reviews-v1-7f9c-a --listen 127.0.1.1:9080
 	check "daemon starts with --proxy-bin" start_supervising
-	check "configuration applies" apply < <(services_yaml; echo ---; canonical_yaml)
+	check "configuration applies" apply < <(reviews_yaml; echo ---; canonical_yaml)
 	check "enroll client cgroup" ambit enroll --cgroup "$CG/client"
 	check "the daemon started the proxy" wait_for "proxy pid" test -s "$STATE/ambit-proxy.pid"
 	check "requests are served through it" wait_for "proxy serving" served

@@ -11,42 +11,9 @@ VIP=127.96.0.10:9080
 WEB=127.96.2.1:80
 
 services_yaml() {
-	cat <<'EOF'
-apiVersion: v1
-kind: List
-items:
-- {apiVersion: v1, kind: Service, metadata: {name: reviews}, spec: {clusterIP: 127.96.0.10, ports: [{name: http, port: 9080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: reviews-v1}, spec: {clusterIP: 127.96.1.1, ports: [{name: http, port: 9080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: reviews-v2}, spec: {clusterIP: 127.96.1.2, ports: [{name: http, port: 9080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {clusterIP: 127.96.2.1, ports: [{name: http, port: 80, targetPort: 8080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: web-a}, spec: {clusterIP: 127.96.2.2, ports: [{name: http, port: 80, targetPort: 8080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: web-b}, spec: {clusterIP: 127.96.2.3, ports: [{name: http, port: 80, targetPort: 8080}]}}
-- {apiVersion: v1, kind: Service, metadata: {name: web-none}, spec: {clusterIP: 127.96.2.4, ports: [{name: http, port: 80, targetPort: 8080}]}}
-- apiVersion: discovery.k8s.io/v1
-  kind: EndpointSlice
-  metadata: {name: v1, labels: {kubernetes.io/service-name: reviews-v1}}
-  addressType: IPv4
-  ports: [{name: http, port: 9080}]
-  endpoints: [{addresses: [127.0.1.1]}]
-- apiVersion: discovery.k8s.io/v1
-  kind: EndpointSlice
-  metadata: {name: v2, labels: {kubernetes.io/service-name: reviews-v2}}
-  addressType: IPv4
-  ports: [{name: http, port: 9080}]
-  endpoints: [{addresses: [127.0.2.1]}]
-- apiVersion: discovery.k8s.io/v1
-  kind: EndpointSlice
-  metadata: {name: web-a, labels: {kubernetes.io/service-name: web-a}}
-  addressType: IPv4
-  ports: [{name: http, port: 8080}]
-  endpoints: [{addresses: [127.0.5.1]}]
-- apiVersion: discovery.k8s.io/v1
-  kind: EndpointSlice
-  metadata: {name: web-b, labels: {kubernetes.io/service-name: web-b}}
-  addressType: IPv4
-  ports: [{name: http, port: 8080}]
-  endpoints: [{addresses: [127.0.5.2]}]
-EOF
+	reviews_yaml
+	echo ---
+	web_yaml
 }
 
 # web: only some paths route (the rest is 404), with every filter kind;
