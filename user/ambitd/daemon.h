@@ -38,8 +38,6 @@ struct daemon {
 	char state_path[PATH_MAX];
 	char socket_path[PATH_MAX];
 	int listen_fd;
-	bool teardown_on_exit;
-	bool stop;
 	__u16 proxy_port;      /* 0: no proxy, L7 services left alone */
 	struct supervisor sup; /* ambit-proxy, when --proxy-bin is given */
 	__u64 applies;

@@ -22,10 +22,6 @@
 #include "ambit/select.h"
 #include "log.h"
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-
 #define PX_IN_CAP (HTTP_MAX_HEAD + 8192)
 #define PX_IO_CAP (64 * 1024)
 
@@ -147,29 +143,6 @@ void px_conn_close(struct px_conn *c)
 	px_defer_free(w, &c->h);
 }
 
-/* Our own answer. A request body we did not read forces a close. */
-static void local_reply(struct px_conn *c, int status, const char *location,
-			const char *body, bool close)
-{
-	struct sbuf sb = {};
-
-	c->keep_alive = c->keep_alive && !close;
-	if (!c->keep_alive)
-		px_fast_leave(c);
-	px_render_local(status, location, c->snap ? &c->act : NULL,
-			!c->keep_alive, body, &sb);
-	if (sb.oom || !buf_put(c, &c->out, sb_str(&sb), sb.len))
-		c->keep_alive = false;
-	sb_free(&sb);
-	if (c->up) {
-		px_upstream_release(c->up, false);
-		c->up = NULL;
-	}
-	end_request(c);
-	c->state = c->keep_alive ? ST_HEAD : ST_CLOSING;
-	c->deadline = px_now_ms() + px_cfg.idle_timeout_ms;
-}
-
 static void finish_request(struct px_conn *c, bool upstream_reusable)
 {
 	if (c->up) {
@@ -190,6 +163,24 @@ static void finish_request(struct px_conn *c, bool upstream_reusable)
 	c->state = c->keep_alive ? ST_HEAD : ST_CLOSING;
 	c->deadline = px_now_ms() + px_cfg.idle_timeout_ms;
 }
+
+/* Our own answer. A request body we did not read forces a close. */
+static void local_reply(struct px_conn *c, int status, const char *location,
+			const char *body, bool close)
+{
+	struct sbuf sb = {};
+
+	c->keep_alive = c->keep_alive && !close;
+	if (!c->keep_alive)
+		px_fast_leave(c);
+	px_render_local(status, location, c->snap ? &c->act : NULL,
+			!c->keep_alive, body, &sb);
+	if (sb.oom || !buf_put(c, &c->out, sb_str(&sb), sb.len))
+		c->keep_alive = false;
+	sb_free(&sb);
+	finish_request(c, false);
+}
+
 
 /* ---- routing a request -------------------------------------------------- */
 

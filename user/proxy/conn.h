@@ -70,7 +70,6 @@ struct px_upstream {
 
 enum px_state {
 	ST_HEAD = 1,    /* reading a request head */
-	ST_LOCAL,       /* writing our own response */
 	ST_CONNECT,     /* waiting for the upstream connection */
 	ST_REQ_BODY,    /* streaming the request body upstream */
 	ST_RESP_HEAD,   /* reading the response head */
