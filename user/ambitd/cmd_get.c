@@ -188,11 +188,8 @@ static const char *route_dataplane(const struct daemon *d,
 	for (i = 0; i < d->img.n_svcs; i++) {
 		const struct img_service *s = &d->img.svcs[i];
 
-		if (s->l7 && s->route && route->route.n_parents &&
-		    !strcmp(s->svc->ns, route->route.parents[0].ref.ns ?
-				    route->route.parents[0].ref.ns : route->ns) &&
-		    !strcmp(s->svc->name, route->route.parents[0].ref.name))
-			return l7_mode(d);
+		if (s->l7 && route_attaches(route, s->svc, s->port->port))
+			return l7_mode(d); /* the proxy uses every attached route */
 		if (s->route == route)
 			mode = "L4";
 	}

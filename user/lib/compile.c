@@ -360,8 +360,12 @@ static const char *route_needs_proxy(const struct object *route,
 	return NULL;
 }
 
-/* Does @route attach to port @port of @svc? */
-static bool route_attaches(const struct object *route, const struct object *svc,
+bool is_service_ref(const struct object_ref *r)
+{
+	return r->group && !*r->group && r->kind && !strcmp(r->kind, "Service");
+}
+
+bool route_attaches(const struct object *route, const struct object *svc,
 			   __u16 port)
 {
 	size_t i;
@@ -369,7 +373,7 @@ static bool route_attaches(const struct object *route, const struct object *svc,
 	for (i = 0; i < route->route.n_parents; i++) {
 		const struct object_ref *p = &route->route.parents[i].ref;
 
-		if (strcmp(p->kind, "Service") || *p->group ||
+		if (!is_service_ref(p) ||
 		    strcmp(p->ns ? p->ns : route->ns, svc->ns) ||
 		    strcmp(p->name, svc->name))
 			continue;
@@ -498,10 +502,6 @@ static int compile_services(struct image *img, const struct cindex *ix,
 
 /* ---- route status ------------------------------------------------------- */
 
-static bool is_service_ref(const struct object_ref *r)
-{
-	return !*r->group && !strcmp(r->kind, "Service");
-}
 
 /* NULL when @r names an existing Service port, else why not. */
 static const char *ref_problem(const struct cindex *ix, const char *def_ns,

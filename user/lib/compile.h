@@ -88,6 +88,16 @@ const struct img_service *image_find(const struct image *img,
 const void *svc_key_search(const void *base, size_t n, size_t stride,
 			   size_t key_off, const struct ambit_svc_key *key);
 
+/** is_service_ref() - a reference to a core Service (group "", kind Service)? */
+bool is_service_ref(const struct object_ref *r);
+
+/**
+ * route_attaches() - does HTTPRoute @route name port @port of Service
+ * @svc (a parentRef to the Service without a port, or with that port)?
+ */
+bool route_attaches(const struct object *route, const struct object *svc,
+		    __u16 port);
+
 /** svc_val_from_image() - the BPF value for @s, with set ids left 0. */
 void svc_val_from_image(const struct img_service *s,
 			struct ambit_svc_val *val);

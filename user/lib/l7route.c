@@ -68,11 +68,6 @@ struct l7b {
 
 /* ---- indexes ------------------------------------------------------------ */
 
-static bool is_service_ref(const struct object_ref *r)
-{
-	return r->group && !*r->group && r->kind && !strcmp(r->kind, "Service");
-}
-
 /* Each route once per Service it names (it may name two ports of it). */
 static int index_route(struct l7b *b, const struct object *o)
 {
@@ -109,25 +104,6 @@ static int index_routes(struct l7b *b, const struct objvec *all)
 			return -ENOMEM;
 	}
 	return 0;
-}
-
-/* Does @route attach to port @port of @svc? (as compile.c decides) */
-static bool route_attaches(const struct object *route, const struct object *svc,
-			   __u16 port)
-{
-	size_t i;
-
-	for (i = 0; i < route->route.n_parents; i++) {
-		const struct object_ref *p = &route->route.parents[i].ref;
-
-		if (!is_service_ref(p) ||
-		    strcmp(p->ns ? p->ns : route->ns, svc->ns) ||
-		    strcmp(p->name, svc->name))
-			continue;
-		if (!p->has_port || p->port == port)
-			return true;
-	}
-	return false;
 }
 
 /* ---- regexes ------------------------------------------------------------ */
