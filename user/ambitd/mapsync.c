@@ -162,11 +162,11 @@ static int inst_cmp(const void *a, const void *b)
 const struct ambit_svc_val *mapsync_find(const struct mapsync *ms,
 					 const struct ambit_svc_key *key)
 {
-	struct installed probe = { .key = *key }, *hit;
+	const struct installed *hit = svc_key_search(ms->inst, ms->n_inst,
+						     sizeof(*ms->inst),
+						     offsetof(struct installed, key),
+						     key);
 
-	if (!ms->n_inst)
-		return NULL;
-	hit = bsearch(&probe, ms->inst, ms->n_inst, sizeof(probe), inst_cmp);
 	return hit ? &hit->val : NULL;
 }
 
