@@ -113,6 +113,7 @@ static __always_inline void publish(struct bpf_sock_ops *skops)
 	v.family = o->family;
 	v.enroll_kind = o->enroll_kind;
 	v.enroll_id = o->enroll_id;
+	v.sock_cookie = cookie;
 	bpf_map_update_elem(&ambit_l7_conns, &k, &v, BPF_ANY);
 	fast_path(skops, &k);
 }
@@ -133,8 +134,15 @@ static __always_inline void unpublish(struct bpf_sock_ops *skops)
 	struct ambit_orig_dst *o = bpf_map_lookup_elem(&ambit_peers, &cookie);
 	struct ambit_l7_key k;
 
-	if (o && (o->flags & AMBIT_ORIG_L7) && !l7_key(skops, &k))
-		bpf_map_delete_elem(&ambit_l7_conns, &k);
+	struct ambit_l7_val *v;
+
+	/* Only our own record: a new connection may already have reused
+	 * this 4-tuple (TIME_WAIT reuse on loopback) and published its own. */
+	if (o && (o->flags & AMBIT_ORIG_L7) && !l7_key(skops, &k)) {
+		v = bpf_map_lookup_elem(&ambit_l7_conns, &k);
+		if (v && v->sock_cookie == cookie)
+			bpf_map_delete_elem(&ambit_l7_conns, &k);
+	}
 	bpf_map_delete_elem(&ambit_peers, &cookie);
 }
 

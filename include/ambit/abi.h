@@ -159,8 +159,9 @@ struct ambit_l7_val {
 	__u8 pad;
 	__u32 enroll_kind; /* the client workload: AMBIT_ENROLL_* ... */
 	__u64 enroll_id;   /* ... and its netns cookie or cgroup id */
+	__u64 sock_cookie; /* the client socket that owns this record */
 };
-_Static_assert(sizeof(struct ambit_l7_val) == 32, "l7 val layout");
+_Static_assert(sizeof(struct ambit_l7_val) == 40, "l7 val layout");
 
 #define AMBIT_DEF_L7_CONNS 262144
 
