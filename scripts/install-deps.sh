@@ -11,17 +11,23 @@ PKGS=(
 	# BPF
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	# user space libraries
-	libyaml-dev libpcre2-dev libcmocka-dev
+	libyaml-dev libpcre2-dev libcmocka-dev libjansson-dev
 	# tests, demo and benchmarks
 	iproute2 util-linux curl wrk iptables nftables jq procps bc
 	# L7 benchmark baselines (tests/bench/l7.sh)
 	haproxy nginx
-	# sanitizer runtime for clang builds
-	libclang-rt-14-dev
+	# sanitizer runtime for clang builds; valgrind for the daemon's run
+	libclang-rt-14-dev valgrind
+	# Kubernetes side: manifest checks (kubectl --dry-run=client), the CNI
+	# reference plugins ambit-cni chains after, promtool for /metrics
+	kubernetes-client containernetworking-plugins prometheus
 )
 
 missing=()
 for p in "${PKGS[@]}"; do
+	# Another package may already ship kubectl (Google's cloud SDK does);
+	# Debian's would conflict with it over /usr/bin/kubectl.
+	[ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1 && continue
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing+=("$p")
 done
@@ -36,7 +42,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# haproxy and nginx are benchmark contenders, not services of this host:
+# haproxy, nginx and prometheus are tools here, not services of this host:
 # their packages would start them (nginx on 0.0.0.0:80). A policy-rc.d
 # that says "no" keeps every package's service from starting, for the
 # duration of this install only.
