@@ -57,6 +57,12 @@ static const struct verb verbs[] = {
 	  "Nothing is sent: trace only explains.\n", 0 },
 	{ "stats", "stats [-o json]",
 	  "Per service and backend counters from the data plane.\n", 0 },
+	{ "proxy", "proxy reload",
+	  "Replace the ambit-proxy that ambitd runs (--proxy-bin) with a new\n"
+	  "process of the binary now at that path: the new one takes over the\n"
+	  "listening sockets, the old one answers what it has in flight with\n"
+	  "'Connection: close' and exits. No connection is refused. Returns once\n"
+	  "the new proxy serves.\n", 0 },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 

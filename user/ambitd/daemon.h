@@ -89,5 +89,7 @@ int cmd_trace(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err);
 int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err);
+int cmd_proxy(struct daemon *d, struct request *rq, struct sbuf *out,
+	      struct sbuf *err);
 
 #endif

@@ -252,6 +252,7 @@ static const struct {
 	{ "get", cmd_get },           { "describe", cmd_describe },
 	{ "enroll", cmd_enroll },     { "unenroll", cmd_unenroll },
 	{ "trace", cmd_trace },       { "stats", cmd_stats },
+	{ "proxy", cmd_proxy },
 };
 
 static int dispatch(struct daemon *d, struct request *rq, struct sbuf *out,

@@ -14,6 +14,7 @@
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
+#define READY_WAIT_MS 15000
 
 static int add_arg(struct supervisor *s, int *n, const char *a)
 {
@@ -62,6 +63,10 @@ int sup_init(struct supervisor *s, const char *bin, uint16_t port,
 		err = add_arg(s, &n, "--config") ?: add_arg(s, &n, buf);
 	if (!err)
 		err = add_arg(s, &n, "--bpffs") ?: add_arg(s, &n, bpffs);
+	snprintf(s->ready_file, sizeof(s->ready_file), "%s/ambit-proxy.ready",
+		 state_dir);
+	if (!err)
+		err = add_arg(s, &n, "--ready-file") ?: add_arg(s, &n, s->ready_file);
 	for (; !err && extra && *extra; extra++)
 		err = add_arg(s, &n, *extra);
 	snprintf(s->pidfile, sizeof(s->pidfile), "%s/ambit-proxy.pid", state_dir);
@@ -88,8 +93,10 @@ static void write_pidfile(const struct supervisor *s)
 
 static void start(struct supervisor *s)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
+	unlink(s->ready_file);
+	pid = fork();
 	if (pid == 0) {
 		sigset_t none;
 
@@ -122,8 +129,21 @@ static int gone(struct supervisor *s)
 	return kill(s->pid, 0) < 0 && errno == ESRCH;
 }
 
+/* Replaced proxies of ours are reaped once they have drained. */
+static void reap_retired(struct supervisor *s)
+{
+	int i, status;
+
+	for (i = 0; i < SUP_MAX_RETIRING; i++) {
+		if (s->retiring[i] &&
+		    waitpid(s->retiring[i], &status, WNOHANG) == s->retiring[i])
+			s->retiring[i] = 0;
+	}
+}
+
 void sup_tick(struct supervisor *s, uint64_t now)
 {
+	reap_retired(s);
 	if (!s->argv[0] || !gone(s))
 		return;
 	if (s->pid) {
@@ -141,6 +161,63 @@ void sup_tick(struct supervisor *s, uint64_t now)
 		return;
 	s->next_start = now;
 	start(s);
+}
+
+static void retire(struct supervisor *s, pid_t pid, int ours)
+{
+	int i;
+
+	for (i = 0; ours && i < SUP_MAX_RETIRING; i++) {
+		if (!s->retiring[i]) {
+			s->retiring[i] = pid;
+			return;
+		}
+	}
+	/* Adopted (not our child) or no slot: it exits on its own; init
+	 * reaps it. */
+}
+
+static int wait_ready(struct supervisor *s)
+{
+	int i;
+
+	for (i = 0; i < READY_WAIT_MS / 50; i++) {
+		if (!access(s->ready_file, F_OK))
+			return 0;
+		if (gone(s))
+			return -ECHILD;
+		usleep(50000);
+	}
+	return -ETIMEDOUT;
+}
+
+int sup_reload(struct supervisor *s, char *msg, size_t size)
+{
+	pid_t old = s->pid;
+	int err;
+
+	if (!s->argv[0])
+		return -ENOTSUP;
+	if (old && !gone(s))
+		retire(s, old, s->ours);
+	else
+		old = 0;
+	start(s);
+	if (!s->pid)
+		return -EAGAIN;
+	err = wait_ready(s);
+	if (err == -ECHILD)
+		s->pid = 0; /* sup_tick starts another; the old one serves meanwhile */
+	if (err)
+		snprintf(msg, size, "the new ambit-proxy (pid %d) did not start "
+			 "serving: %s; %s", (int)s->pid, strerror(-err),
+			 old ? "the old one keeps serving" : "see the log");
+	else if (old)
+		snprintf(msg, size, "ambit-proxy pid %d took over from pid %d, "
+			 "which drains and exits", (int)s->pid, (int)old);
+	else
+		snprintf(msg, size, "ambit-proxy pid %d started", (int)s->pid);
+	return err;
 }
 
 void sup_stop(struct supervisor *s)

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #define SUP_MAX_ARGS 32
+#define SUP_MAX_RETIRING 8
 
 struct supervisor {
 	char *argv[SUP_MAX_ARGS + 1]; /* the proxy's command line */
@@ -23,6 +24,8 @@ struct supervisor {
 	uint64_t started_at;
 	uint32_t backoff_ms;
 	uint32_t restarts;
+	char ready_file[PATH_MAX + 16]; /* the proxy writes it once serving */
+	pid_t retiring[SUP_MAX_RETIRING]; /* replaced children, draining */
 };
 
 /**
@@ -35,6 +38,15 @@ int sup_init(struct supervisor *s, const char *bin, uint16_t port,
 
 /** sup_tick() - (re)start the proxy when it is not running; cheap. */
 void sup_tick(struct supervisor *s, uint64_t now_ms);
+
+/**
+ * sup_reload() - replace the running proxy without refusing a connection:
+ * start a new one (the binary now at the same path, so this also
+ * upgrades), which takes over the listening sockets; the old one drains
+ * and exits. Waits until the new one serves. Return: 0 or -errno, with
+ * what happened in @msg.
+ */
+int sup_reload(struct supervisor *s, char *msg, size_t size);
 
 /** sup_stop() - stop the proxy (it drains), for a clean teardown. */
 void sup_stop(struct supervisor *s);

@@ -54,6 +54,14 @@ static void *cookie_thread(void *arg)
 	return NULL;
 }
 
+int sock_netns_cookie(int fd, __u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0 ?
+		       -errno : 0;
+}
+
 int netns_cookie_of_fd(int fd, __u64 *cookie)
 {
 	struct cookie_req r = { .fd = fd };

@@ -17,4 +17,7 @@ int netns_cookie_of(const char *path, __u64 *cookie);
 /** netns_cookie_of_fd() - the same for an open namespace fd. */
 int netns_cookie_of_fd(int fd, __u64 *cookie);
 
+/** sock_netns_cookie() - the namespace socket @fd belongs to; 0 or -errno. */
+int sock_netns_cookie(int fd, __u64 *cookie);
+
 #endif

@@ -24,6 +24,8 @@
 
 #define PX_IN_CAP (HTTP_MAX_HEAD + 8192)
 #define PX_IO_CAP (64 * 1024)
+/* Draining: a keep-alive connection this quiet is closed, not told. */
+#define DRAIN_IDLE_MS 1000
 
 /* ---- buffers ------------------------------------------------------------ */
 
@@ -170,7 +172,8 @@ static void local_reply(struct px_conn *c, int status, const char *location,
 {
 	struct sbuf sb = {};
 
-	c->keep_alive = c->keep_alive && !close;
+	/* Draining: this answer is the connection's last. */
+	c->keep_alive = c->keep_alive && !close && !c->w->draining;
 	if (!c->keep_alive)
 		px_fast_leave(c);
 	px_render_local(status, location, c->snap ? &c->act : NULL,
@@ -473,8 +476,8 @@ static void start_response(struct px_conn *c, const struct http_response *rs,
 	bool upgrade = rs->status == 101 && c->upgrade;
 	struct sbuf sb = {};
 
-	if (rs->body == HTTP_BODY_UNTIL_CLOSE)
-		c->keep_alive = false;
+	if (rs->body == HTTP_BODY_UNTIL_CLOSE || c->w->draining)
+		c->keep_alive = false; /* draining: tell the client, then go */
 	if (!c->keep_alive)
 		px_fast_leave(c);
 	px_render_response(rs, &c->act, !c->keep_alive, upgrade, &sb);
@@ -893,12 +896,32 @@ static void trim_idle(struct px_conn *c, uint64_t now)
 	buf_trim(&c->uout);
 }
 
+/*
+ * Draining, a keep-alive connection that asks nothing more is closed once
+ * it has been quiet a while; busy ones get 'Connection: close' on their
+ * next answer instead. A request already queued on the socket but not yet
+ * read keeps it open: closing then would reset the client.
+ */
+static bool drain_idle(struct px_conn *c, uint64_t now)
+{
+	char b;
+
+	if (!c->w->draining || c->state != ST_HEAD || buf_len(&c->in) ||
+	    now - c->last_active < DRAIN_IDLE_MS ||
+	    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+		return false;
+	px_conn_close(c);
+	return true;
+}
+
 void px_conn_timeouts(struct px_worker *w, uint64_t now)
 {
 	struct px_conn *c = w->conns, *next;
 
 	for (; c; c = next) {
 		next = c->next;
+		if (drain_idle(c, now))
+			continue;
 		trim_idle(c, now);
 		if (c->deadline && now >= c->deadline && !expire(c))
 			px_conn_event(c, false, 0); /* send what expire() wrote */

@@ -37,6 +37,7 @@ struct px_listener {
 	int fd;
 	int netns_fd;   /* -1: the proxy's own namespace */
 	bool closed;    /* the pod left: kept allocated, events may be queued */
+	struct px_worker *w;
 	uint32_t events;
 	struct px_listener *next;
 };
@@ -189,6 +190,16 @@ void px_defer_free(struct px_worker *w, struct px_handle *h);
 int px_listen_on(int family, uint16_t port);
 int px_worker_add_listener(struct px_worker *w, int fd, int netns_fd,
 			   struct px_listener **out);
+void px_listener_close(struct px_listener *l);
+int px_adopt_inherited(struct px_worker *w, int n, __u64 netns, int netns_fd,
+		       struct px_listener ***list, size_t *n_list);
+
+/* takeover.c: listening sockets from the proxy we replace, and for the
+ * proxy that replaces us */
+int px_takeover_begin(const char *path);
+int px_inherited_take(int family, __u64 netns);
+void px_takeover_finish(int sock);
+int px_handoff_serve(int lfd, struct px_worker *w, int n);
 
 /* pods.c: listeners inside enrolled pods' namespaces */
 void px_pods_sync(struct px_worker *w, int n, const struct px_snapshot *s);

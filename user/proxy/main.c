@@ -26,7 +26,9 @@
 
 #include "ambit/pin.h"
 #include "conn.h"
+#include "handoff.h"
 #include "log.h"
+#include "nsutil.h"
 
 struct px_settings px_cfg = {
 	.port = 15001,
@@ -37,13 +39,17 @@ struct px_settings px_cfg = {
 	.connect_timeout_ms = 5000,
 	.upstream_timeout_ms = 60000,
 	.max_conns = 65536,
+	.drain_ms = 10000,
 };
 
 struct options {
 	const char *bpffs;
 	const char *ready_file;
+	const char *handoff; /* NULL: next to the configuration; "off" */
 	int verbose;
 };
+
+static char handoff_buf[PATH_MAX];
 
 static void usage(FILE *f)
 {
@@ -62,8 +68,18 @@ static void usage(FILE *f)
 "  --connect-timeout MS     upstream connect limit (default 5000)\n"
 "  --upstream-timeout MS    response limit without a route timeout (60000)\n"
 "  --max-conns N            client connections per worker (default 65536)\n"
+"  --drain-timeout MS       on stop or handoff, finish requests in flight\n"
+"                           within (default 10000)\n"
+"  --handoff PATH|off       Unix socket through which a new ambit-proxy takes\n"
+"                           over this one's listening sockets, and through\n"
+"                           which this one takes over from a running one at\n"
+"                           start (default: ambit-proxy.sock next to --config)\n"
 "  --ready-file PATH        write it once listening\n"
-"  -v, --verbose            more logs\n",
+"  -v, --verbose            more logs\n\n"
+"Replacing a running proxy without refusing a connection: start the new one\n"
+"with the same --config (or --handoff). It takes over the listening sockets,\n"
+"then the old one stops accepting, answers what it has in flight with\n"
+"'Connection: close' and exits. SIGTERM drains without a successor.\n",
 		px_cfg.config_path, AMBIT_BPFFS_DEFAULT, AMBIT_PROXY_MARK_DEFAULT);
 }
 
@@ -84,6 +100,7 @@ static int set_opt(int c, const char *arg, struct options *o)
 	case 'c': px_cfg.config_path = arg; return 0;
 	case 'b': o->bpffs = arg; return 0;
 	case 'r': o->ready_file = arg; return 0;
+	case 'x': o->handoff = arg; return 0;
 	case 'v': o->verbose++; return 0;
 	}
 	if (num(arg, c == 'm' ? 0xffffffffu : 0x7fffffff, &v))
@@ -97,6 +114,7 @@ static int set_opt(int c, const char *arg, struct options *o)
 	case 'C': px_cfg.connect_timeout_ms = (uint32_t)v; return 0;
 	case 'U': px_cfg.upstream_timeout_ms = (uint32_t)v; return 0;
 	case 'M': px_cfg.max_conns = v; return v ? 0 : -EINVAL;
+	case 'D': px_cfg.drain_ms = (uint32_t)v; return 0;
 	}
 	return -EINVAL;
 }
@@ -115,6 +133,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "upstream-timeout", required_argument, NULL, 'U' },
 		{ "max-conns", required_argument, NULL, 'M' },
 		{ "ready-file", required_argument, NULL, 'r' },
+		{ "drain-timeout", required_argument, NULL, 'D' },
+		{ "handoff", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -191,18 +211,25 @@ static bool config_changed(int ifd)
 	return hit;
 }
 
-/* Main thread: reload on change or SIGHUP, stop on SIGTERM/SIGINT. */
-static void supervise(int ifd, int sfd)
+/* Main thread: reload on change or SIGHUP, hand the listeners to a
+ * successor that asks, stop on SIGTERM/SIGINT or once handed off. */
+static void supervise(int ifd, int sfd, int hfd)
 {
-	struct pollfd p[2] = { { .fd = ifd, .events = POLLIN },
-			       { .fd = sfd, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = ifd, .events = POLLIN },
+			       { .fd = sfd, .events = POLLIN },
+			       { .fd = hfd, .events = POLLIN } };
 	struct signalfd_siginfo si;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, hfd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
 			return;
 		if ((p[0].revents & POLLIN) && config_changed(ifd))
 			reload("configuration changed");
+		if (hfd >= 0 && (p[2].revents & POLLIN) &&
+		    px_handoff_serve(hfd, workers, n_workers)) {
+			pr_info("a new proxy took over the listeners");
+			return;
+		}
 		if (!(p[1].revents & POLLIN) ||
 		    read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
@@ -275,6 +302,33 @@ static void sync_pods_now(void)
 	px_snapshot_put(s);
 }
 
+static const char *handoff_path(const struct options *o)
+{
+	char dir[PATH_MAX];
+
+	if (o->handoff)
+		return strcmp(o->handoff, "off") ? o->handoff : NULL;
+	snprintf(dir, sizeof(dir), "%s", px_cfg.config_path);
+	snprintf(handoff_buf, sizeof(handoff_buf), "%s/ambit-proxy.sock",
+		 dirname(dir));
+	return handoff_buf;
+}
+
+/* Our own socket for the next successor. Without it we still serve; an
+ * upgrade then cannot be hitless, which the log says. */
+static int offer_handoff(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return -1;
+	fd = handoff_listen(path);
+	if (fd < 0)
+		pr_warn("handoff socket %s: %s (a successor will start fresh)",
+			path, strerror(-fd));
+	return fd;
+}
+
 static void write_ready(const char *path)
 {
 	FILE *f;
@@ -291,9 +345,10 @@ static void write_ready(const char *path)
 int main(int argc, char **argv)
 {
 	struct options o = { .bpffs = AMBIT_BPFFS_DEFAULT };
+	const char *hpath;
 	struct px_worker *w;
 	pthread_t *t;
-	int i, ifd, sfd, err;
+	int i, ifd, sfd, hfd, tsock, err;
 
 	if (parse_options(argc, argv, &o))
 		return 1;
@@ -303,6 +358,9 @@ int main(int argc, char **argv)
 	raise_nofile();
 	sfd = block_signals();
 	px_cfg.home_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (netns_cookie_of_fd(px_cfg.home_netns_fd, &px_cfg.home_netns))
+		return 1;
+	hpath = handoff_path(&o);
 	px_cfg.l7_map_fd = open_map(o.bpffs, AMBIT_MAP_L7_CONNS);
 	px_cfg.config_fd = open_map(o.bpffs, AMBIT_MAP_CONFIG);
 	px_cfg.sockhash_fd = open_map(o.bpffs, AMBIT_MAP_SOCKHASH);
@@ -310,17 +368,25 @@ int main(int argc, char **argv)
 	if (px_cfg.l7_map_fd < 0 || px_cfg.config_fd < 0 ||
 	    px_cfg.sockhash_fd < 0 || ifd < 0 || sfd < 0 || reload("start"))
 		return 1;
+	/* Routes first: a successor serves from its first accept. */
+	tsock = hpath ? px_takeover_begin(hpath) : -1;
 	w = calloc((size_t)px_cfg.workers, sizeof(*w));
 	t = calloc((size_t)px_cfg.workers, sizeof(*t));
-	if (!w || !t || (err = start_workers(w, t, px_cfg.workers)))
+	if (!w || !t || (err = start_workers(w, t, px_cfg.workers)) ||
+	    px_adopt_inherited(w, px_cfg.workers, px_cfg.home_netns, -1, NULL,
+			       NULL))
 		return 1;
 	workers = w;
 	n_workers = px_cfg.workers;
 	sync_pods_now();
+	px_takeover_finish(tsock); /* the old proxy may go now */
+	hfd = offer_handoff(hpath);
 	pr_info("listening on 127.0.0.1 and [::1] port %u, %d workers",
 		px_cfg.port, px_cfg.workers);
 	write_ready(o.ready_file);
-	supervise(ifd, sfd);
+	supervise(ifd, sfd, hfd);
+	if (hfd >= 0)
+		close(hfd); /* not unlinked: a successor may own the path now */
 	pr_info("draining");
 	px_request_stop();
 	for (i = 0; i < px_cfg.workers; i++)

@@ -25,8 +25,10 @@
 struct pod {
 	char *path;
 	int netns_fd;
+	__u64 netns;                   /* its cookie */
 	bool seen;                     /* in the current snapshot */
-	struct px_listener **listeners; /* 2 per worker */
+	struct px_listener **listeners; /* 2 per worker, plus inherited extras */
+	size_t n_listeners;
 };
 
 static struct pod pods[PODS_MAX];
@@ -40,18 +42,30 @@ static bool is_home(int fd)
 	       !netns_cookie_of_fd(px_cfg.home_netns_fd, &b) && a == b;
 }
 
-/* Both loopback listeners of one worker, made inside the pod namespace. */
+/* A listener made inside the pod namespace, unless the proxy we took over
+ * from handed us one. */
+static int pod_socket(struct pod *p, int family)
+{
+	int fd = px_inherited_take(family, p->netns);
+
+	if (fd >= 0)
+		return fd;
+	if (setns(p->netns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+	fd = px_listen_on(family, px_cfg.port);
+	if (setns(px_cfg.home_netns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+	return fd;
+}
+
+/* Both loopback listeners of one worker, in the pod namespace. */
 static int pod_listen(struct pod *p, struct px_worker *w, int i)
 {
 	static const int families[2] = { AF_INET, AF_INET6 };
 	int k, fd, err = 0;
 
 	for (k = 0; k < 2 && !err; k++) {
-		if (setns(p->netns_fd, CLONE_NEWNET) < 0)
-			return -errno;
-		fd = px_listen_on(families[k], px_cfg.port);
-		if (setns(px_cfg.home_netns_fd, CLONE_NEWNET) < 0)
-			return -errno;
+		fd = pod_socket(p, families[k]);
 		/* A pod without IPv6 is fine: IPv4 is required. */
 		if (fd < 0 && k == 1)
 			continue;
@@ -61,20 +75,13 @@ static int pod_listen(struct pod *p, struct px_worker *w, int i)
 	return err;
 }
 
-static void pod_close(struct pod *p, struct px_worker *w, int n)
+static void pod_close(struct pod *p)
 {
-	int i;
+	size_t i;
 
-	for (i = 0; i < n * 2; i++) {
-		struct px_listener *l = p->listeners[i];
-
-		if (!l)
-			continue;
-		pthread_mutex_lock(&w[i / 2].lock);
-		if (!l->closed)
-			close(l->fd);
-		l->closed = true; /* freed with the worker: events may be queued */
-		pthread_mutex_unlock(&w[i / 2].lock);
+	for (i = 0; p->listeners && i < p->n_listeners; i++) {
+		if (p->listeners[i])
+			px_listener_close(p->listeners[i]);
 	}
 	pr_info("pod %s: listeners closed", p->path);
 	/* The netns fd stays open: upstreams made there may still be used. */
@@ -98,15 +105,20 @@ static void pod_open(const char *path, struct px_worker *w, int n)
 	memset(p, 0, sizeof(*p));
 	p->netns_fd = fd;
 	p->path = strdup(path);
-	p->listeners = calloc((size_t)n * 2, sizeof(*p->listeners));
+	p->n_listeners = (size_t)n * 2;
+	p->listeners = calloc(p->n_listeners, sizeof(*p->listeners));
 	p->seen = true;
 	n_pods++;
-	for (i = 0; i < n && !err; i++)
+	err = netns_cookie_of_fd(fd, &p->netns);
+	for (i = 0; i < n && !err && p->listeners; i++)
 		err = pod_listen(p, &w[i], i);
+	if (!err && p->listeners)
+		err = px_adopt_inherited(w, n, p->netns, fd, &p->listeners,
+					 &p->n_listeners);
 	if (err || !p->path || !p->listeners) {
 		pr_err("pod %s: cannot listen on port %u there: %s", path,
 		       px_cfg.port, strerror(-err));
-		pod_close(p, w, n);
+		pod_close(p);
 		return;
 	}
 	pr_info("pod %s: listening on its loopback port %u", path, px_cfg.port);
@@ -143,6 +155,6 @@ void px_pods_sync(struct px_worker *w, int n, const struct px_snapshot *s)
 	}
 	for (i = n_pods; i-- > 0;) {
 		if (!pods[i].seen)
-			pod_close(&pods[i], w, n);
+			pod_close(&pods[i]);
 	}
 }

@@ -38,6 +38,8 @@ struct px_settings {
 	uint32_t upstream_timeout_ms; /* no route timeout: response deadline */
 	size_t max_conns;         /* per worker */
 	int home_netns_fd;        /* the proxy's own network namespace */
+	__u64 home_netns;         /* its cookie */
+	uint32_t drain_ms;        /* stop: finish what is in flight within */
 };
 
 extern struct px_settings px_cfg;

@@ -22,8 +22,6 @@
 #include "conn.h"
 #include "log.h"
 
-#define DRAIN_MS 10000
-
 static volatile int stop_flag;
 
 uint64_t px_now_ms(void)
@@ -134,6 +132,7 @@ int px_worker_add_listener(struct px_worker *w, int fd, int netns_fd,
 	l->h.ptr = l;
 	l->fd = fd;
 	l->netns_fd = netns_fd;
+	l->w = w;
 	if (px_epoll_set(w, fd, &l->h, &l->events, EPOLLIN)) {
 		free(l);
 		return -errno;
@@ -147,13 +146,62 @@ int px_worker_add_listener(struct px_worker *w, int fd, int netns_fd,
 	return 0;
 }
 
+/*
+ * Stop polling before closing: another process (the proxy taking over
+ * from us) may hold the same socket, and then close() alone would leave
+ * it in our epoll set, ready forever.
+ */
+void px_listener_close(struct px_listener *l)
+{
+	pthread_mutex_lock(&l->w->lock);
+	if (!l->closed) {
+		epoll_ctl(l->w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		close(l->fd);
+	}
+	l->closed = true; /* freed with the worker: events may be queued */
+	pthread_mutex_unlock(&l->w->lock);
+}
+
+/*
+ * Inherited sockets nobody took yet for namespace @netns: the old proxy
+ * had more workers than we do. Closing one would drop the connections
+ * queued on it, so the workers share them out.
+ */
+int px_adopt_inherited(struct px_worker *w, int n, __u64 netns, int netns_fd,
+		       struct px_listener ***list, size_t *n_list)
+{
+	static const int families[2] = { AF_INET, AF_INET6 };
+	struct px_listener *l, **v;
+	int i, k = 0, fd, err;
+
+	for (i = 0; i < 2; i++) {
+		while ((fd = px_inherited_take(families[i], netns)) >= 0) {
+			err = px_worker_add_listener(&w[k++ % n], fd, netns_fd, &l);
+			if (err) {
+				close(fd);
+				return err;
+			}
+			if (!list)
+				continue;
+			v = realloc(*list, (*n_list + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			v[(*n_list)++] = l;
+			*list = v;
+		}
+	}
+	return 0;
+}
+
 static int worker_listen(struct px_worker *w)
 {
 	static const int families[2] = { AF_INET, AF_INET6 };
 	int i, fd;
 
 	for (i = 0; i < 2; i++) {
-		fd = px_listen_on(families[i], px_cfg.port);
+		fd = px_inherited_take(families[i], px_cfg.home_netns);
+		if (fd < 0)
+			fd = px_listen_on(families[i], px_cfg.port);
 		if (fd < 0) {
 			pr_err("worker %d: listen on %s port %u: %s", w->id,
 			       i ? "[::1]" : "127.0.0.1", px_cfg.port, strerror(-fd));
@@ -197,12 +245,10 @@ static void stop_listening(struct px_worker *w)
 	struct px_listener *l;
 
 	pthread_mutex_lock(&w->lock);
-	for (l = w->listeners; l; l = l->next) {
-		if (!l->closed)
-			close(l->fd);
-		l->closed = true;
-	}
+	l = w->listeners;
 	pthread_mutex_unlock(&w->lock);
+	for (; l; l = l->next) /* the list only grows at its head */
+		px_listener_close(l);
 	w->draining = true;
 }
 
@@ -231,7 +277,7 @@ static void loop(struct px_worker *w)
 		now = px_now_ms();
 		if (stop_flag && !w->draining) {
 			stop_listening(w);
-			drain_end = now + DRAIN_MS;
+			drain_end = now + px_cfg.drain_ms;
 		}
 		if (w->draining && (!w->n_conns || now >= drain_end))
 			break;
