@@ -119,5 +119,31 @@ test_04_reload_without_supervisor_is_an_error() {
 	check "bad usage is refused" bash -c "! ambit proxy restart-all 2>/dev/null"
 }
 
+kill_proxy() { kill -9 "$(proxy_pid)"; }
+
+# kill -9 under load: the daemon keeps copies of the proxy's listeners and
+# hands them to the proxy it restarts, so what arrives meanwhile waits in
+# the kernel's queue. Only requests in flight at the kill may fail: at most
+# one per wrk connection (32) and one for the fresh-connection loop.
+test_05_crash_fails_only_in_flight() {
+	local before w f
+	check "a supervised proxy serves" wait_for "proxy" served
+	sleep 1.5 # the daemon refreshes its copies every second
+	before=$(proxy_pid)
+	under_load crash 1 kill_proxy
+	w=$(wrk_errors "$T/wrk.crash")
+	f=$(cat "$T/fresh.crash")
+	echo "# crash: wrk $w; fresh connections $f"
+	check "the crashed proxy was replaced" [ "$(proxy_pid)" != "$before" ]
+	check "the new one got the daemon's copies of the listeners" \
+		grep -qs 'inherited [1-9][0-9]* listening sockets at start' "$T/proxy.log" "$T/ambitd.log"
+	check "failed requests ($(echo "$w" | awk '{ print $4 }')) <= 32 in flight" \
+		[ "$(echo "$w" | awk '{ print $4 }')" -le 32 ]
+	check "fresh connections: at most the one in flight failed" \
+		[ "$(echo "$f" | awk '{ print $4 }')" -le 1 ]
+	check "wrk went on after the crash" [ "$(echo "$w" | awk '{ print $2 }')" -gt 1000 ]
+	check "served after the crash" served
+}
+
 e2e_setup
 e2e_run

@@ -2,6 +2,7 @@
 #include "supervise.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,11 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "handoff.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 #define READY_WAIT_MS 15000
+#define KEEP_EVERY_MS 1000 /* pods come and go: their listeners too */
+#define KEEP_WAIT_MS 500
 
 static int add_arg(struct supervisor *s, int *n, const char *a)
 {
@@ -65,6 +69,7 @@ int sup_init(struct supervisor *s, const char *bin, uint16_t port,
 		err = add_arg(s, &n, "--bpffs") ?: add_arg(s, &n, bpffs);
 	snprintf(s->ready_file, sizeof(s->ready_file), "%s/ambit-proxy.ready",
 		 state_dir);
+	snprintf(s->handoff, sizeof(s->handoff), "%s/ambit-proxy.sock", state_dir);
 	if (!err)
 		err = add_arg(s, &n, "--ready-file") ?: add_arg(s, &n, s->ready_file);
 	for (; !err && extra && *extra; extra++)
@@ -91,7 +96,59 @@ static void write_pidfile(const struct supervisor *s)
 	rename(tmp, s->pidfile);
 }
 
-static void start(struct supervisor *s)
+static void drop_kept(struct supervisor *s)
+{
+	while (s->n_kept)
+		close(s->kept[--s->n_kept]);
+	free(s->kept);
+	s->kept = NULL;
+}
+
+/* Ask the running proxy for copies of its listeners (it keeps serving). */
+static void refresh_kept(struct supervisor *s, uint64_t now)
+{
+	int sock, *fds;
+	size_t n;
+
+	if (now < s->next_keep || access(s->ready_file, F_OK))
+		return;
+	s->next_keep = now + KEEP_EVERY_MS;
+	sock = handoff_connect(s->handoff);
+	if (sock < 0)
+		return;
+	if (!handoff_send_word(sock, "KEEP") &&
+	    !handoff_recv_fds(sock, &fds, &n, KEEP_WAIT_MS)) {
+		drop_kept(s);
+		s->kept = fds;
+		s->n_kept = n;
+	}
+	close(sock);
+}
+
+/* In the child: the kept sockets at fd 3.., announced the systemd way. */
+static void pass_kept(const struct supervisor *s)
+{
+	char num[16];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < s->n_kept; i++) { /* out of the way of 3..3+n first */
+		fd = fcntl(s->kept[i], F_DUPFD_CLOEXEC, 3 + (int)s->n_kept);
+		if (fd < 0)
+			_exit(126);
+		s->kept[i] = fd;
+	}
+	for (i = 0; i < s->n_kept; i++) {
+		if (dup2(s->kept[i], 3 + (int)i) < 0) /* clears close-on-exec */
+			_exit(126);
+	}
+	snprintf(num, sizeof(num), "%zu", s->n_kept);
+	setenv("LISTEN_FDS", num, 1);
+	snprintf(num, sizeof(num), "%d", (int)getpid());
+	setenv("LISTEN_PID", num, 1);
+}
+
+static void start(struct supervisor *s, bool with_kept)
 {
 	pid_t pid;
 
@@ -103,6 +160,8 @@ static void start(struct supervisor *s)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid(); /* its own session: it outlives us on purpose */
+		if (with_kept && s->n_kept)
+			pass_kept(s);
 		execv(s->argv[0], s->argv);
 		_exit(127);
 	}
@@ -144,13 +203,23 @@ static void reap_retired(struct supervisor *s)
 void sup_tick(struct supervisor *s, uint64_t now)
 {
 	reap_retired(s);
-	if (!s->argv[0] || !gone(s))
+	if (!s->argv[0])
 		return;
+	if (!gone(s)) {
+		refresh_kept(s, now);
+		return;
+	}
 	if (s->pid) {
 		pr_warn("ambit-proxy (pid %d) exited; restarting", (int)s->pid);
 		/* A proxy that ran a while earns a quick restart again. */
 		if (now - s->started_at > 10000)
 			s->backoff_ms = BACKOFF_MIN_MS;
+		/* Crashing again and again: refuse clients rather than keep
+		 * them waiting in a queue nobody may ever serve. */
+		if (s->backoff_ms > 4 * BACKOFF_MIN_MS && s->n_kept) {
+			pr_warn("ambit-proxy keeps failing: its port now refuses");
+			drop_kept(s);
+		}
 		s->pid = 0;
 		s->restarts++;
 		s->next_start = now + s->backoff_ms;
@@ -160,7 +229,7 @@ void sup_tick(struct supervisor *s, uint64_t now)
 	if (now < s->next_start)
 		return;
 	s->next_start = now;
-	start(s);
+	start(s, true);
 }
 
 static void retire(struct supervisor *s, pid_t pid, int ours)
@@ -202,7 +271,7 @@ int sup_reload(struct supervisor *s, char *msg, size_t size)
 		retire(s, old, s->ours);
 	else
 		old = 0;
-	start(s);
+	start(s, false); /* it takes the sockets from the running one */
 	if (!s->pid)
 		return -EAGAIN;
 	err = wait_ready(s);
@@ -224,6 +293,7 @@ void sup_stop(struct supervisor *s)
 {
 	int i;
 
+	drop_kept(s);
 	if (!s->pid)
 		return;
 	kill(s->pid, SIGTERM);
@@ -239,6 +309,7 @@ void sup_free(struct supervisor *s)
 {
 	int i;
 
+	drop_kept(s);
 	for (i = 0; i < SUP_MAX_ARGS && s->argv[i]; i++)
 		free(s->argv[i]);
 	memset(s->argv, 0, sizeof(s->argv));

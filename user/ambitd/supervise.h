@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ambitd runs ambit-proxy and keeps it running: a proxy that dies is
- * started again (with backoff). The proxy outlives the daemon on purpose,
+ * started again (with backoff), with copies of its listening sockets that
+ * the daemon keeps, so connections that arrive in between wait in the
+ * kernel's queue for the new proxy instead of being refused. The proxy outlives the daemon on purpose,
  * like the pinned data plane: a restarted daemon adopts the running proxy
  * (its pid is in the state directory) instead of starting a second one.
  */
@@ -26,6 +28,10 @@ struct supervisor {
 	uint32_t restarts;
 	char ready_file[PATH_MAX + 16]; /* the proxy writes it once serving */
 	pid_t retiring[SUP_MAX_RETIRING]; /* replaced children, draining */
+	char handoff[PATH_MAX + 16];  /* the proxy's listener handoff socket */
+	int *kept;          /* copies of the proxy's listening sockets */
+	size_t n_kept;
+	uint64_t next_keep; /* refresh them then (ms) */
 };
 
 /**

@@ -196,6 +196,7 @@ int px_adopt_inherited(struct px_worker *w, int n, __u64 netns, int netns_fd,
 
 /* takeover.c: listening sockets from the proxy we replace, and for the
  * proxy that replaces us */
+void px_inherit_listen_fds(void);
 int px_takeover_begin(const char *path);
 int px_inherited_take(int family, __u64 netns);
 void px_takeover_finish(int sock);

@@ -369,6 +369,7 @@ int main(int argc, char **argv)
 	    px_cfg.sockhash_fd < 0 || ifd < 0 || sfd < 0 || reload("start"))
 		return 1;
 	/* Routes first: a successor serves from its first accept. */
+	px_inherit_listen_fds();
 	tsock = hpath ? px_takeover_begin(hpath) : -1;
 	w = calloc((size_t)px_cfg.workers, sizeof(*w));
 	t = calloc((size_t)px_cfg.workers, sizeof(*t));

@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,15 +70,45 @@ static bool classify(int fd, struct inherited *out)
 
 static void keep_inherited(const int *fds, size_t n)
 {
+	struct inherited *v = realloc(inh, (n_inh + n + 1) * sizeof(*inh));
 	size_t i;
 
-	inh = calloc(n ?: 1, sizeof(*inh));
 	for (i = 0; i < n; i++) {
-		if (inh && classify(fds[i], &inh[n_inh]))
+		if (v && classify(fds[i], &v[n_inh]))
 			n_inh++;
 		else
 			close(fds[i]);
 	}
+	if (v)
+		inh = v;
+}
+
+/*
+ * Sockets passed at exec the systemd way (LISTEN_PID, LISTEN_FDS, from fd
+ * 3): ambitd keeps copies of the proxy's listeners and hands them to the
+ * proxy it starts after a crash, so connections that arrived meanwhile
+ * wait in the kernel's queue instead of being refused. systemd socket
+ * activation works the same way.
+ */
+void px_inherit_listen_fds(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+	int i, count, *fds;
+
+	if (!pid || !n || atoi(pid) != (int)getpid())
+		return;
+	count = atoi(n);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	if (count <= 0 || count > HANDOFF_MAX_FDS || !(fds = calloc((size_t)count, sizeof(int))))
+		return;
+	for (i = 0; i < count; i++) {
+		fds[i] = 3 + i;
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	keep_inherited(fds, (size_t)count);
+	free(fds);
+	pr_info("inherited %zu listening sockets at start", n_inh);
 }
 
 int px_takeover_begin(const char *path)
