@@ -145,5 +145,21 @@ test_05_crash_fails_only_in_flight() {
 	check "served after the crash" served
 }
 
+# Listeners bind only where designed: the proxy on loopback port
+# $PROXY_PORT (v4 and v6), nothing else reachable; its handoff socket is
+# root's alone.
+test_06_listeners_only_where_designed() {
+	local pid listens
+	pid=$(proxy_pid)
+	listens=$(nsenter --net="$NSPATH" ss -Hltnp | grep "pid=$pid," | awk '{ print $4 }' | sort -u | tr '\n' ' ')
+	echo "# proxy listens on: $listens"
+	check "the proxy listens on 127.0.0.1:$PROXY_PORT and [::1]:$PROXY_PORT only" \
+		[ "$listens" = "127.0.0.1:$PROXY_PORT [::1]:$PROXY_PORT " ]
+	check "the proxy has no UDP socket" \
+		bash -c "! nsenter --net='$NSPATH' ss -Huanp | grep -q 'pid=$pid,'"
+	check "the handoff socket is root's, mode 0600" \
+		[ "$(stat -c '%U %a' "$STATE/ambit-proxy.sock")" = "root 600" ]
+}
+
 e2e_setup
 e2e_run
