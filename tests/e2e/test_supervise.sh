@@ -19,7 +19,7 @@ start_supervising() {
 	mkdir -p "$CG-proxy"
 	bash -c "$IN_CG" "$NSPATH" "$CG-proxy" "$AMBITD" --cgroup "$CG" \
 		--bpffs "$PINS" --socket "$SOCK" --state-dir "$STATE" \
-		--proxy-port "$PROXY_PORT" --proxy-bin "$PROXY" \
+		--proxy-port "$PROXY_PORT" --proxy-bin "$PROXY" --proxy-mark 0x5a5a00 \
 		--proxy-arg --workers --proxy-arg 1 >>"$T/ambitd.log" 2>&1 &
 	DAEMON_PID=$!
 	wait_for "ambitd" test -S "$SOCK" && wait_for "ambitd answering" ambit stats
@@ -33,6 +33,8 @@ test_01_setup() {
 	check "enroll client cgroup" ambit enroll --cgroup "$CG/client"
 	check "the daemon started the proxy" wait_for "proxy pid" test -s "$STATE/ambit-proxy.pid"
 	check "requests are served through it" wait_for "proxy serving" served
+	check "the proxy marks its sockets with the daemon's --proxy-mark" \
+		bash -c "tr '\\0' ' ' < /proc/$(proxy_pid)/cmdline | grep -q -- '--mark 0x5a5a00'"
 }
 
 test_02_proxy_crash_restarted() {

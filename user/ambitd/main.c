@@ -387,6 +387,7 @@ static int run(struct daemon *d, const struct options *o)
 	}
 	if (!err && o->proxy_bin) {
 		err = sup_init(&d->sup, o->proxy_bin, (__u16)o->proxy_port,
+			       o->proxy_mark,
 			       o->state_dir, o->bpffs, o->proxy_args);
 		if (err)
 			pr_err("--proxy-bin %s: %s", o->proxy_bin, strerror(-err));

@@ -50,9 +50,9 @@ static pid_t adoptable(const struct supervisor *s)
 }
 
 int sup_init(struct supervisor *s, const char *bin, uint16_t port,
-	     const char *state_dir, const char *bpffs, char *const *extra)
+	     uint32_t mark, const char *state_dir, const char *bpffs, char *const *extra)
 {
-	char buf[PATH_MAX], portbuf[8];
+	char buf[PATH_MAX], portbuf[8], markbuf[16];
 	int n = 0, err;
 
 	memset(s, 0, sizeof(*s));
@@ -65,6 +65,11 @@ int sup_init(struct supervisor *s, const char *bin, uint16_t port,
 	snprintf(buf, sizeof(buf), "%s/config.yaml", state_dir);
 	if (!err)
 		err = add_arg(s, &n, "--config") ?: add_arg(s, &n, buf);
+	/* The BPF programs exempt sockets with this mark: the proxy must
+	 * mark its upstream sockets with the very same one. */
+	snprintf(markbuf, sizeof(markbuf), "0x%x", mark);
+	if (!err)
+		err = add_arg(s, &n, "--mark") ?: add_arg(s, &n, markbuf);
 	if (!err)
 		err = add_arg(s, &n, "--bpffs") ?: add_arg(s, &n, bpffs);
 	snprintf(s->ready_file, sizeof(s->ready_file), "%s/ambit-proxy.ready",

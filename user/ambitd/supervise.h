@@ -36,11 +36,12 @@ struct supervisor {
 
 /**
  * sup_init() - prepare to run @bin with its options for this daemon: the
- * proxy port, the state file, the pin directory, plus @extra (NULL-ended).
+ * proxy port and socket mark, the state file, the pin directory, plus
+ * @extra (NULL-ended).
  * Adopts a running proxy recorded in @state_dir. Return: 0 or -errno.
  */
 int sup_init(struct supervisor *s, const char *bin, uint16_t port,
-	     const char *state_dir, const char *bpffs, char *const *extra);
+	     uint32_t mark, const char *state_dir, const char *bpffs, char *const *extra);
 
 /** sup_tick() - (re)start the proxy when it is not running; cheap. */
 void sup_tick(struct supervisor *s, uint64_t now_ms);
