@@ -181,6 +181,27 @@ _Static_assert(sizeof(struct ambit_l7_val) == 40, "l7 val layout");
  */
 #define AMBIT_DEF_SOCKS 524288
 
+/*
+ * Stale backends: (VIP:port/proto, endpoint) pairs an apply took away. The
+ * daemon fills a small map of them, then runs a socket iterator that
+ * destroys the redirected sockets whose record names such a pair, and
+ * empties the map again. Keyed by the VIP too: an endpoint that left one
+ * Service but stays in another keeps the other Service's connections.
+ */
+struct ambit_stale_key {
+	__be32 vip[4];
+	__be32 backend[4];
+	__be16 vip_port;
+	__be16 backend_port;
+	__u8 family; /* AMBIT_FAMILY_*, of both (endpoints follow the VIP) */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct ambit_stale_key) == 40, "stale key layout");
+
+/* Pairs per destroy pass; more are done in several passes. */
+#define AMBIT_DEF_STALE 4096
+
 /* UDP replies: (socket, endpoint) -> the VIP the app sent to. */
 struct ambit_rnat_key {
 	__u64 sock_cookie;
