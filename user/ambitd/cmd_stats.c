@@ -82,6 +82,45 @@ static void stats_row(const struct daemon *d, const struct ambit_stats_key *k,
 		  (unsigned long long)v->no_proxy);
 }
 
+/* Connections closed because their endpoint was removed (destroy.c). */
+static void stale_summary(const struct destroyer *ds, bool json,
+			  struct sbuf *out)
+{
+	const struct destroy_stats *st = &ds->st;
+
+	if (json) {
+		sb_printf(out, ",\"staleConnections\":{\"enabled\":%s,",
+			  destroyer_on(ds) ? "true" : "false");
+		if (!destroyer_on(ds)) {
+			sb_printf(out, "\"off\":");
+			sb_json_str(out, ds->off_reason ? ds->off_reason : "");
+			sb_printf(out, ",");
+		}
+		sb_printf(out, "\"closedTcp\":%llu,\"closedUdp\":%llu,"
+			  "\"failed\":%llu,\"passes\":%llu,\"lastPassUs\":%llu,"
+			  "\"lastPassNamespaces\":%llu}",
+			  (unsigned long long)st->closed_tcp,
+			  (unsigned long long)st->closed_udp,
+			  (unsigned long long)st->failed,
+			  (unsigned long long)st->passes,
+			  (unsigned long long)st->last_us,
+			  (unsigned long long)st->last_netns);
+		return;
+	}
+	if (!destroyer_on(ds)) {
+		sb_printf(out, "stale connections: off (%s)\n",
+			  ds->off_reason ? ds->off_reason : "?");
+		return;
+	}
+	sb_printf(out, "stale connections: %llu TCP and %llu UDP closed, %llu "
+		  "failed, in %llu passes (last: %llu us, %llu namespaces)\n",
+		  (unsigned long long)st->closed_tcp,
+		  (unsigned long long)st->closed_udp,
+		  (unsigned long long)st->failed, (unsigned long long)st->passes,
+		  (unsigned long long)st->last_us,
+		  (unsigned long long)st->last_netns);
+}
+
 int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err)
 {
@@ -96,10 +135,13 @@ int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 		sb_printf(err, "error: stats: usage: ambit stats [-o json]\n");
 		return 1;
 	}
-	sb_printf(out, json ? "{\"applies\":%llu,\"applyErrors\":%llu,\"counters\":["
+	sb_printf(out, json ? "{\"applies\":%llu,\"applyErrors\":%llu"
 		       : "applies: %llu (errors: %llu)\n",
 		  (unsigned long long)d->applies,
 		  (unsigned long long)d->apply_errors);
+	stale_summary(&d->ds, json, out);
+	if (json)
+		sb_printf(out, ",\"counters\":[");
 	if (!json)
 		sb_printf(out, "%-28s %-28s %-20s %10s %11s %9s %9s\n", "SERVICE",
 			  "ADDRESS", "BACKEND", "CONNECTS", "NO_ENDPOINT",

@@ -8,6 +8,7 @@
 
 #include "compile.h"
 #include "dataplane.h"
+#include "destroy.h"
 #include "diag.h"
 #include "mapsync.h"
 #include "proto.h"
@@ -40,6 +41,7 @@ struct daemon {
 	int listen_fd;
 	__u16 proxy_port;      /* 0: no proxy, L7 services left alone */
 	struct supervisor sup; /* ambit-proxy, when --proxy-bin is given */
+	struct destroyer ds;   /* closes connections to removed endpoints */
 	__u64 applies;
 	__u64 apply_errors;
 };
@@ -56,6 +58,19 @@ int daemon_transact(struct daemon *d, struct candidate *c,
 /** daemon_dry_run() - daemon_transact() up to, not including, publishing. */
 int daemon_dry_run(struct daemon *d, struct candidate *c,
 		   const struct validate_opts *vo, struct sbuf *err);
+
+/**
+ * daemon_close_stale() - the maps now hold @img (compiled from @all, with
+ * enrollments @en) instead of d->img: close the connections ambit made
+ * along (service port, endpoint) pairs the change took away, at once and
+ * again after the endpoint-set grace period. Best effort: failures are
+ * logged, never undo the change.
+ */
+void daemon_close_stale(struct daemon *d, const struct image *img,
+			const struct objvec *all, const struct enroll_set *en);
+
+/** daemon_stale_tick() - run the deferred second pass once it is due. */
+void daemon_stale_tick(struct daemon *d, __u64 now);
 
 /**
  * enroll_resolve() - netns cookies / cgroup ids for every Enrollment in

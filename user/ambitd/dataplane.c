@@ -227,8 +227,9 @@ static int attach_one(struct dataplane *dp, const struct attach_point *ap)
  * name under one root, so the later loads reuse the first's maps. Reuse
  * needs identical definitions: each object gets the same sizes.
  */
-static void size_maps(struct bpf_object *obj, const struct dp_sizes *sz)
+void dp_size_maps(const struct dataplane *dp, struct bpf_object *obj)
 {
+	const struct dp_sizes *sz = &dp->sizes;
 	struct bpf_map *m;
 
 	bpf_object__for_each_map(m, obj) {
@@ -243,7 +244,7 @@ static void size_maps(struct bpf_object *obj, const struct dp_sizes *sz)
 	}
 }
 
-static int load_sockops(struct dataplane *dp, const struct dp_sizes *sz)
+static int load_sockops(struct dataplane *dp)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
 	int err;
@@ -251,7 +252,7 @@ static int load_sockops(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->sockops = sockops_bpf__open_opts(&opts);
 	if (!dp->sockops)
 		return -errno;
-	size_maps(dp->sockops->obj, sz);
+	dp_size_maps(dp, dp->sockops->obj);
 	err = sockops_bpf__load(dp->sockops);
 	if (err)
 		pr_err("load sockops program: %s (%d)", strerror(-err), err);
@@ -263,7 +264,7 @@ static int load_sockops(struct dataplane *dp, const struct dp_sizes *sz)
  * attaching replaces whatever an earlier daemon attached. It only acts on
  * sockets in the map, and sockets only enter it when the fast path is on.
  */
-static int load_redir(struct dataplane *dp, const struct dp_sizes *sz)
+static int load_redir(struct dataplane *dp)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
 	int err;
@@ -271,7 +272,7 @@ static int load_redir(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->redir = redir_bpf__open_opts(&opts);
 	if (!dp->redir)
 		return -errno;
-	size_maps(dp->redir->obj, sz);
+	dp_size_maps(dp, dp->redir->obj);
 	err = redir_bpf__load(dp->redir);
 	if (!err)
 		err = bpf_prog_attach(bpf_program__fd(dp->redir->progs.ambit_redir),
@@ -282,7 +283,7 @@ static int load_redir(struct dataplane *dp, const struct dp_sizes *sz)
 	return err;
 }
 
-static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
+static int load_skel(struct dataplane *dp)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dp->bpffs);
 	int err;
@@ -290,7 +291,7 @@ static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->skel = connect_bpf__open_opts(&opts);
 	if (!dp->skel)
 		return -errno;
-	size_maps(dp->skel->obj, sz);
+	dp_size_maps(dp, dp->skel->obj);
 	err = connect_bpf__load(dp->skel);
 	if (err) {
 		pr_err("load BPF programs: %s (%d); pinned maps of another "
@@ -303,8 +304,8 @@ static int load_skel(struct dataplane *dp, const struct dp_sizes *sz)
 	dp->enroll_fd = bpf_map__fd(dp->skel->maps.ambit_enroll);
 	dp->stats_fd = bpf_map__fd(dp->skel->maps.ambit_stats);
 	dp->config_fd = bpf_map__fd(dp->skel->maps.ambit_config);
-	err = load_sockops(dp, sz);
-	return err ? err : load_redir(dp, sz);
+	err = load_sockops(dp);
+	return err ? err : load_redir(dp);
 }
 
 int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark, bool sockmap)
@@ -329,6 +330,7 @@ int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
 	dp->cgroup_fd = -1;
 	snprintf(dp->bpffs, sizeof(dp->bpffs), "%s", bpffs);
 	snprintf(dp->cgroup, sizeof(dp->cgroup), "%s", cgroup);
+	dp->sizes = *sz;
 	err = bpffs_prepare(bpffs);
 	if (err)
 		return err;
@@ -339,7 +341,7 @@ int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
 		pr_err("open cgroup %s: %s (%d)", cgroup, strerror(-err), err);
 		return err;
 	}
-	err = load_skel(dp, sz);
+	err = load_skel(dp);
 	for (i = 0; !err && i < N_ATTACH; i++)
 		err = attach_one(dp, &attach_points[i]);
 	return err;

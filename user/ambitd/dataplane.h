@@ -38,6 +38,7 @@ struct dataplane {
 	int stats_fd;
 	int config_fd;
 	int adopted; /* links found pinned and updated in place */
+	struct dp_sizes sizes;
 };
 
 /**
@@ -56,6 +57,14 @@ int dp_open(struct dataplane *dp, const char *bpffs, const char *cgroup,
  * the local sk_msg fast path on. 0 or -errno.
  */
 int dp_set_proxy(struct dataplane *dp, __u16 port, __u32 mark, bool sockmap);
+
+struct bpf_object;
+
+/**
+ * dp_size_maps() - give @obj's maps the sizes of the pinned ones, so
+ * another object that includes maps.bpf.h reuses them at load.
+ */
+void dp_size_maps(const struct dataplane *dp, struct bpf_object *obj);
 
 /** dp_close() - drop our references; pinned state keeps working. */
 void dp_close(struct dataplane *dp);

@@ -31,6 +31,7 @@ struct options {
 	bool teardown_on_exit;
 	bool allow_root_cgroup;
 	bool sockmap;
+	bool destroy_stale;
 	__u32 proxy_port;
 	__u32 proxy_mark;
 	const char *proxy_bin;
@@ -63,6 +64,9 @@ static void usage(FILE *f)
 "  --proxy-arg ARG      one more argument for the proxy (repeatable)\n"
 "  --no-sockmap         no local fast path (default: app <-> proxy bytes go\n"
 "                       socket to socket with sk_msg, skipping loopback TCP)\n"
+"  --no-destroy-stale   leave established connections to endpoints an apply\n"
+"                       removed open (default: close them with\n"
+"                       bpf_sock_destroy where the kernel has it, 6.5+)\n"
 "  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
 "  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
 "  --state-dir DIR      persisted configuration (default " AMBIT_STATE_DEFAULT ")\n"
@@ -104,6 +108,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "proxy-mark", required_argument, NULL, 'M' },
 		{ "sockmap", no_argument, NULL, 'K' },
 		{ "no-sockmap", no_argument, NULL, 'k' },
+		{ "destroy-stale", no_argument, NULL, 'D' },
+		{ "no-destroy-stale", no_argument, NULL, 'N' },
 		{ "proxy-bin", required_argument, NULL, 'B' },
 		{ "proxy-arg", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -130,6 +136,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'M': o->proxy_mark = (__u32)strtoul(optarg, NULL, 0); break;
 		case 'K': o->sockmap = true; break;
 		case 'k': o->sockmap = false; break;
+		case 'D': o->destroy_stale = true; break;
+		case 'N': o->destroy_stale = false; break;
 		case 'B': o->proxy_bin = optarg; break;
 		case 'A':
 			if (o->n_proxy_args >= SUP_MAX_ARGS / 2)
@@ -321,6 +329,7 @@ static void serve(struct daemon *d)
 		int n = poll(&p, 1, 250);
 
 		mapsync_reap(&d->ms, now_ms());
+		daemon_stale_tick(d, now_ms());
 		sup_tick(&d->sup, now_ms());
 		if (n <= 0)
 			continue;
@@ -376,6 +385,8 @@ static int run(struct daemon *d, const struct options *o)
 	if (!err)
 		err = dp_set_proxy(&d->dp, (__u16)o->proxy_port, o->proxy_mark,
 				   o->sockmap);
+	if (!err) /* off when unsupported: the daemon runs on */
+		destroyer_open(&d->ds, &d->dp, o->destroy_stale);
 	d->proxy_port = (__u16)o->proxy_port;
 	if (!err)
 		err = restore_config(d);
@@ -411,6 +422,7 @@ int main(int argc, char **argv)
 		.proxy_mark = AMBIT_PROXY_MARK_DEFAULT,
 		/* on: it wins in make bench (tests/bench/l7.sh) */
 		.sockmap = true,
+		.destroy_stale = true,
 	};
 	static struct daemon d = { .listen_fd = -1, .dp.cgroup_fd = -1 };
 	int err;
@@ -432,6 +444,7 @@ int main(int argc, char **argv)
 		dp_teardown(&d.dp);
 	}
 	sup_free(&d.sup);
+	destroyer_close(&d.ds);
 	dp_close(&d.dp);
 	mapsync_free(&d.ms);
 	image_free(&d.img);

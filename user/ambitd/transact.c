@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * One configuration change, all or nothing:
- *   validate -> resolve enrollments -> compile -> persist -> maps -> commit.
+ *   validate -> resolve enrollments -> compile -> persist -> maps -> commit,
+ * then (best effort) close connections to endpoints the change removed.
  * Until the maps are written nothing outside this process changed; if the
  * maps refuse, the old state file is written back.
  */
@@ -157,6 +158,9 @@ int daemon_transact(struct daemon *d, struct candidate *c,
 			enroll_set_free(&en);
 		}
 	}
+	/* New connects already avoid removed endpoints; end the old ones. */
+	if (!ret)
+		daemon_close_stale(d, &img, &c->all, &en);
 	d->applies++;
 	if (ret) {
 		d->apply_errors++;

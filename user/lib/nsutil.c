@@ -4,8 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef SO_NETNS_COOKIE
@@ -88,3 +94,83 @@ int netns_cookie_of(const char *path, __u64 *cookie)
 	return err;
 }
 
+
+static bool netns_known(const struct netns_set *s, __u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->ids[i] == id)
+			return true;
+	}
+	return false;
+}
+
+static int netns_grow(struct netns_set *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 8;
+	int *fds = realloc(s->fds, cap * sizeof(*fds));
+	__u64 *ids;
+
+	if (!fds)
+		return -ENOMEM;
+	s->fds = fds;
+	ids = realloc(s->ids, cap * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	s->ids = ids;
+	s->cap = cap;
+	return 0;
+}
+
+int netns_set_add(struct netns_set *s, const char *path)
+{
+	struct stat st;
+	__u64 id;
+	int fd, err;
+
+	/* stat() follows the magic link to the namespace's nsfs inode. */
+	if (stat(path, &st) < 0)
+		return -errno;
+	id = ((__u64)st.st_dev << 32) ^ (__u64)st.st_ino;
+	if (netns_known(s, id))
+		return 0;
+	if (s->n == s->cap && (err = netns_grow(s)))
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	s->fds[s->n] = fd;
+	s->ids[s->n++] = id;
+	return 0;
+}
+
+int netns_set_add_cgroup(struct netns_set *s, const char *dir)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	long tid;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.threads", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (err != -ENOMEM && fscanf(f, "%ld", &tid) == 1) {
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", tid);
+		err = netns_set_add(s, path);
+	}
+	fclose(f);
+	return err == -ENOMEM ? err : 0;
+}
+
+void netns_set_free(struct netns_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		close(s->fds[i]);
+	free(s->fds);
+	free(s->ids);
+	memset(s, 0, sizeof(*s));
+}
