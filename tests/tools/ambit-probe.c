@@ -13,6 +13,13 @@
  *   ambit-probe udp ADDR:PORT MESSAGE [--connect]
  *       send one datagram (sendto, or connect+send), wait 2 s for a reply,
  *       print "ok <reply> from=<source address> peer=<getpeername|->".
+ *   ambit-probe hold ADDR:PORT [-t SECONDS]
+ *   ambit-probe hold-udp ADDR:PORT [-t SECONDS]
+ *       keep one connection (TCP, or connected UDP that first sends
+ *       "hello") open: print "ok <first line or reply> peer=<getpeername>",
+ *       then on each SIGUSR1 send "ping" and print "echo <answer>"; when
+ *       the connection ends print "closed EOF" or "closed <ERRNO>" and
+ *       exit 0. After SECONDS (default 30) still open: "timeout", exit 1.
  * ADDR is IPv4 or [IPv6]. Exit 0 when every attempt succeeded, else 1.
  */
 #include <arpa/inet.h>
@@ -21,8 +28,10 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -187,11 +196,97 @@ static int halfclose(const struct sockaddr_storage *ss, socklen_t len,
 	return got ? 0 : 1;
 }
 
+static volatile sig_atomic_t ping_requested;
+
+static void on_usr1(int sig)
+{
+	ping_requested = 1;
+}
+
+/* One answer: a line (TCP) or a datagram (UDP). Length, 0 at EOF, -errno. */
+static ssize_t recv_answer(int fd, int type, char *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t n = 0;
+	ssize_t r;
+
+	if (type == SOCK_DGRAM) {
+		if (poll(&p, 1, 2000) <= 0)
+			return -ETIMEDOUT;
+		r = recv(fd, buf, size - 1, 0);
+		if (r < 0)
+			return -errno;
+		buf[r] = '\0';
+		return r ? r : 1;
+	}
+	while (n + 1 < size && poll(&p, 1, 2000) > 0) {
+		r = read(fd, buf + n, 1);
+		if (r < 0)
+			return -errno;
+		if (r == 0 || buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return n ? (ssize_t)n : 0;
+}
+
+static int hold_loop(int fd, int type, time_t end)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	const char *ping = type == SOCK_DGRAM ? "ping" : "ping\n";
+	char buf[512];
+	ssize_t r;
+
+	while (time(NULL) < end) {
+		if (ping_requested) {
+			ping_requested = 0;
+			if (send(fd, ping, strlen(ping), MSG_NOSIGNAL) < 0) {
+				printf("closed %s\n", strerrorname_np(errno));
+				return 0;
+			}
+		}
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = recv_answer(fd, type, buf, sizeof(buf));
+		if (r <= 0) {
+			printf("closed %s\n", r ? strerrorname_np((int)-r) : "EOF");
+			return 0;
+		}
+		printf("echo %s\n", buf);
+	}
+	printf("timeout\n");
+	return 1;
+}
+
+static int hold(const struct sockaddr_storage *ss, socklen_t len, int type,
+		long secs)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 }; /* no SA_RESTART */
+	char first[512], peer[80];
+	int fd = socket(ss->ss_family, type | SOCK_CLOEXEC, 0), ret;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0 ||
+	    (type == SOCK_DGRAM && send(fd, "hello", 5, 0) < 0)) {
+		printf("err %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	peer_str(fd, peer, sizeof(peer));
+	if (recv_answer(fd, type, first, sizeof(first)) <= 0)
+		snprintf(first, sizeof(first), "(no data)");
+	printf("ok %s peer=%s\n", first, peer);
+	ret = hold_loop(fd, type, time(NULL) + secs);
+	close(fd);
+	return ret;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK]\n"
 			"       ambit-probe halfclose ADDR:PORT PATH\n"
-			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n");
+			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n"
+			"       ambit-probe hold|hold-udp ADDR:PORT [-t SECONDS]\n");
 	exit(2);
 }
 
@@ -209,6 +304,13 @@ int main(int argc, char **argv)
 			usage();
 		return udp_once(&ss, len, argv[3],
 				argc > 4 && !strcmp(argv[4], "--connect")) ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "hold") || !strcmp(argv[1], "hold-udp")) {
+		long secs = argc == 5 && !strcmp(argv[3], "-t") ? atol(argv[4]) : 30;
+
+		if (argc != 3 && argc != 5)
+			usage();
+		return hold(&ss, len, argv[1][4] ? SOCK_DGRAM : SOCK_STREAM, secs);
 	}
 	if (!strcmp(argv[1], "halfclose"))
 		return argc == 4 ? halfclose(&ss, len, argv[3]) : (usage(), 2);
