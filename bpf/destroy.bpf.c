@@ -5,13 +5,21 @@
  * service value changes; these iterators end the ones already made.
  *
  * The daemon fills ambit_stale with (VIP, endpoint) pairs an apply took
- * away, then reads these iterators once per network namespace (a socket
- * iterator walks the namespace it was created in). A socket is destroyed
- * only if ambit redirected it (its record in ambit_peers for TCP, its
- * ambit_orig_dst storage for connected UDP), the record's pair is stale
- * and the socket is still connected to that endpoint. Nothing else is
- * ever touched: not the proxy's sockets, not workloads that dial the
- * endpoint themselves.
+ * away. Two steps, each an iterator the daemon reads to its end:
+ *   find     over the records of redirected sockets (ambit_peers for TCP,
+ *            ambit_orig_dst storage for connected UDP), in every namespace
+ *            at once: which workloads own a socket along a stale pair.
+ *            Nothing found (the usual case when nobody was connected
+ *            there): no walk at all.
+ *   destroy  over the TCP and UDP socket tables, once per namespace of
+ *            those workloads (a socket iterator sees the namespace it was
+ *            created in, and walks the host-wide tables to find it, so
+ *            each namespace walked costs about as much as the host has
+ *            sockets).
+ * A socket is destroyed only if ambit redirected it (it has a record),
+ * the record's pair is stale and the socket is still connected to that
+ * endpoint. Nothing else is ever touched: not the proxy's sockets, not
+ * workloads that dial the endpoint themselves.
  *
  * bpf_sock_destroy() (Linux 6.5) aborts the socket as `ss -K` does: the
  * application sees ECONNABORTED, a TCP peer gets a reset.
@@ -35,10 +43,22 @@ struct {
 	__type(value, __u8);
 } ambit_stale SEC(".maps");
 
+/* The find step's answer: workloads with a stale socket -> STALE_TCP and
+ * or STALE_UDP. Sized by the daemon like ambit_enroll. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AMBIT_DEF_ENROLL);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ambit_enroll_key);
+	__type(value, __u32);
+} ambit_stale_wl SEC(".maps");
+
 /* Running totals, read by the daemon around each pass. */
 __u64 closed_tcp;
 __u64 closed_udp;
 __u64 close_failed;
+/* Set when ambit_stale_wl was full: the daemon then walks everywhere. */
+__u32 workloads_lost;
 
 static __always_inline bool is_stale(const struct ambit_orig_dst *o, __u8 proto)
 {
@@ -67,6 +87,41 @@ static __always_inline bool connected_to(const struct sock_common *skc,
 		return skc->skc_daddr == o->backend[0];
 	return a6[0] == o->backend[0] && a6[1] == o->backend[1] &&
 	       a6[2] == o->backend[2] && a6[3] == o->backend[3];
+}
+
+static __always_inline void note_workload(const struct ambit_orig_dst *o,
+					  __u32 proto_bit)
+{
+	struct ambit_enroll_key k = { .id = o->enroll_id, .kind = o->enroll_kind };
+	__u32 *v = bpf_map_lookup_elem(&ambit_stale_wl, &k);
+
+	/* Map iterators run one element at a time: no concurrent writer. */
+	if (v)
+		*v |= proto_bit;
+	else if (bpf_map_update_elem(&ambit_stale_wl, &k, &proto_bit, BPF_NOEXIST))
+		workloads_lost = 1;
+}
+
+SEC("iter/bpf_map_elem")
+int ambit_find_tcp(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct ambit_orig_dst *o = ctx->value;
+
+	if (o && !(o->flags & AMBIT_ORIG_L7) && is_stale(o, IPPROTO_TCP))
+		note_workload(o, AMBIT_STALE_TCP);
+	return 0;
+}
+
+SEC("iter/bpf_sk_storage_map")
+int ambit_find_udp(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct ambit_orig_dst *o = ctx->value;
+	struct sock *sk = ctx->sk;
+
+	if (sk && o && connected_to(&sk->__sk_common, o) &&
+	    is_stale(o, IPPROTO_UDP))
+		note_workload(o, AMBIT_STALE_UDP);
+	return 0;
 }
 
 static __always_inline void destroy(struct sock_common *skc, __u64 *count)

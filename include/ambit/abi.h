@@ -202,6 +202,10 @@ _Static_assert(sizeof(struct ambit_stale_key) == 40, "stale key layout");
 /* Pairs per destroy pass; more are done in several passes. */
 #define AMBIT_DEF_STALE 4096
 
+/* What a workload has along stale pairs (the find step's map values). */
+#define AMBIT_STALE_TCP 0x1
+#define AMBIT_STALE_UDP 0x2
+
 /* UDP replies: (socket, endpoint) -> the VIP the app sent to. */
 struct ambit_rnat_key {
 	__u64 sock_cookie;

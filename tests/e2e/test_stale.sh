@@ -197,6 +197,10 @@ test_03_removed_endpoints_closed() {
 	check "pod namespace: pod-a is closed" wait_for "pod closed" is_closed pod
 	check "the application saw ECONNABORTED ($(tail -1 "$T/hold.web-v1"))" \
 		grep -q '^closed ECONNABORTED' "$T/hold.web-v1"
+	# Only where the owners live: the client cgroup's namespace and the
+	# pod's; not the daemon's own.
+	check "the pass walked 2 namespaces ($(grep -o 'closed [0-9]* conn.*walked' "$T/ambitd.log"))" \
+		grep -q 'closed 4 connections to 5 removed endpoints (2 namespaces walked' "$T/ambitd.log"
 	check "v2 via web still echoes" pings_back web-v2
 	check "v1 via other (it stays there) still echoes" pings_back other
 	check "enrolled client's own connection to v1 still echoes" pings_back direct
@@ -216,6 +220,8 @@ test_03_removed_endpoints_closed() {
 test_04_second_pass_spares_survivors() {
 	check "second pass ran after the grace period" \
 		wait_for "second pass" passes_at_least 2
+	check "it found nothing left to close: no namespace walked" \
+		[ "$(stat_field lastPassNamespaces)" = 0 ]
 	check "v2 via web still echoes" pings_back web-v2
 	check "v1 via other still echoes" pings_back other
 	check "non-enrolled connection to v1 still echoes" pings_back outsider

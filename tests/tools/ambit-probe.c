@@ -20,6 +20,10 @@
  *       then on each SIGUSR1 send "ping" and print "echo <answer>"; when
  *       the connection ends print "closed EOF" or "closed <ERRNO>" and
  *       exit 0. After SECONDS (default 30) still open: "timeout", exit 1.
+ *   ambit-probe many ADDR:PORT COUNT SECONDS
+ *       open COUNT TCP connections and keep them for SECONDS (or until
+ *       SIGTERM); print "held COUNT" once all are up (benchmarks: sockets
+ *       for a socket iterator to walk).
  * ADDR is IPv4 or [IPv6]. Exit 0 when every attempt succeeded, else 1.
  */
 #include <arpa/inet.h>
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -281,12 +286,39 @@ static int hold(const struct sockaddr_storage *ss, socklen_t len, int type,
 	return ret;
 }
 
+static int many(const struct sockaddr_storage *ss, socklen_t len, long count,
+		long secs)
+{
+	struct rlimit rl = {};
+	long i;
+	int fd;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < (rlim_t)count + 64) {
+		rl.rlim_cur = (rlim_t)count + 64;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (i = 0; i < count; i++) {
+		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
+			printf("err %s after %ld\n", strerrorname_np(errno), i);
+			return 1;
+		}
+	}
+	printf("held %ld\n", count);
+	sleep((unsigned int)secs);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK]\n"
 			"       ambit-probe halfclose ADDR:PORT PATH\n"
 			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n"
-			"       ambit-probe hold|hold-udp ADDR:PORT [-t SECONDS]\n");
+			"       ambit-probe hold|hold-udp ADDR:PORT [-t SECONDS]\n"
+			"       ambit-probe many ADDR:PORT COUNT SECONDS\n");
 	exit(2);
 }
 
@@ -312,6 +344,9 @@ int main(int argc, char **argv)
 			usage();
 		return hold(&ss, len, argv[1][4] ? SOCK_DGRAM : SOCK_STREAM, secs);
 	}
+	if (!strcmp(argv[1], "many"))
+		return argc == 5 ? many(&ss, len, atol(argv[3]), atol(argv[4]))
+				 : (usage(), 2);
 	if (!strcmp(argv[1], "halfclose"))
 		return argc == 4 ? halfclose(&ss, len, argv[3]) : (usage(), 2);
 	if (strcmp(argv[1], "tcp"))

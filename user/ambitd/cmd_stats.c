@@ -98,12 +98,13 @@ static void stale_summary(const struct destroyer *ds, bool json,
 		}
 		sb_printf(out, "\"closedTcp\":%llu,\"closedUdp\":%llu,"
 			  "\"failed\":%llu,\"passes\":%llu,\"lastPassUs\":%llu,"
-			  "\"lastPassNamespaces\":%llu}",
+			  "\"lastPassCpuUs\":%llu,\"lastPassNamespaces\":%llu}",
 			  (unsigned long long)st->closed_tcp,
 			  (unsigned long long)st->closed_udp,
 			  (unsigned long long)st->failed,
 			  (unsigned long long)st->passes,
 			  (unsigned long long)st->last_us,
+			  (unsigned long long)st->last_cpu_us,
 			  (unsigned long long)st->last_netns);
 		return;
 	}

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+/* The socket-destroy iterators: loading, the find step, namespace walks. */
 #include "destroy.h"
 
 #include <bpf/bpf.h>
@@ -11,22 +12,46 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "destroy.skel.h"
 #include "log.h"
-#include "stale.h"
 
 bool destroyer_on(const struct destroyer *ds)
 {
 	return ds->skel != NULL;
 }
 
+__u64 destroyer_closed(const struct destroyer *ds)
+{
+	return ds->skel ? ds->skel->bss->closed_tcp + ds->skel->bss->closed_udp
+			: 0;
+}
+
+/* A map iterator: the program sees every element of the map @map_fd. */
+static struct bpf_link *attach_map_iter(struct bpf_program *prog, int map_fd)
+{
+	union bpf_iter_link_info linfo = { .map.map_fd = (__u32)map_fd };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+
+	return bpf_program__attach_iter(prog, &opts);
+}
+
 static int attach(struct destroyer *ds)
 {
-	ds->tcp = bpf_program__attach_iter(ds->skel->progs.ambit_stale_tcp, NULL);
+	struct destroy_bpf *s = ds->skel;
+
+	ds->find_tcp = attach_map_iter(s->progs.ambit_find_tcp,
+				       bpf_map__fd(s->maps.ambit_peers));
+	if (!ds->find_tcp)
+		return -errno;
+	ds->find_udp = attach_map_iter(s->progs.ambit_find_udp,
+				       bpf_map__fd(s->maps.ambit_orig_dst));
+	if (!ds->find_udp)
+		return -errno;
+	ds->tcp = bpf_program__attach_iter(s->progs.ambit_stale_tcp, NULL);
 	if (!ds->tcp)
 		return -errno;
-	ds->udp = bpf_program__attach_iter(ds->skel->progs.ambit_stale_udp, NULL);
+	ds->udp = bpf_program__attach_iter(s->progs.ambit_stale_udp, NULL);
 	return ds->udp ? 0 : -errno;
 }
 
@@ -39,12 +64,9 @@ static int load(struct destroyer *ds, const struct dataplane *dp)
 	if (!ds->skel)
 		return -errno;
 	dp_size_maps(dp, ds->skel->obj);
+	bpf_map__set_max_entries(ds->skel->maps.ambit_stale_wl, dp->sizes.enroll);
 	err = destroy_bpf__load(ds->skel);
-	if (!err)
-		err = attach(ds);
-	if (!err)
-		ds->stale_fd = bpf_map__fd(ds->skel->maps.ambit_stale);
-	return err;
+	return err ? err : attach(ds);
 }
 
 int destroyer_open(struct destroyer *ds, const struct dataplane *dp,
@@ -53,7 +75,6 @@ int destroyer_open(struct destroyer *ds, const struct dataplane *dp,
 	int err;
 
 	memset(ds, 0, sizeof(*ds));
-	ds->stale_fd = -1;
 	if (!enabled) {
 		ds->off_reason = "--no-destroy-stale";
 		pr_info("connections to removed endpoints stay open "
@@ -78,16 +99,17 @@ void destroyer_close(struct destroyer *ds)
 {
 	bpf_link__destroy(ds->udp);
 	bpf_link__destroy(ds->tcp);
+	bpf_link__destroy(ds->find_udp);
+	bpf_link__destroy(ds->find_tcp);
 	destroy_bpf__destroy(ds->skel);
 	free(ds->pending);
-	ds->udp = ds->tcp = NULL;
+	ds->udp = ds->tcp = ds->find_udp = ds->find_tcp = NULL;
 	ds->skel = NULL;
 	ds->pending = NULL;
 	ds->n_pending = 0;
-	ds->stale_fd = -1;
 }
 
-/* Read one iterator to its end: the program runs once per socket. */
+/* Read one iterator to its end: the program runs once per element. */
 static int read_iter(struct bpf_link *link)
 {
 	char buf[256];
@@ -106,52 +128,9 @@ static int read_iter(struct bpf_link *link)
 	return err;
 }
 
-struct walk {
-	const struct destroyer *ds;
-	const struct netns_set *ns;
-	int err; /* the first failure */
-};
+/* ---- the find step ------------------------------------------------------ */
 
-/*
- * A socket iterator walks the namespace its creator is in. setns() moves
- * only the calling thread, so this thread of our own enters each
- * namespace in turn and is thrown away afterwards.
- */
-static void *walk_thread(void *arg)
-{
-	struct walk *w = arg;
-	size_t i;
-	int err;
-
-	for (i = 0; i < w->ns->n; i++) {
-		err = setns(w->ns->fds[i], CLONE_NEWNET) < 0 ? -errno : 0;
-		if (!err)
-			err = read_iter(w->ds->tcp);
-		if (!err)
-			err = read_iter(w->ds->udp);
-		if (err && !w->err)
-			w->err = err;
-		if (err)
-			pr_warn("closing stale connections: namespace %zu of %zu "
-				"not walked: %s (%d)", i + 1, w->ns->n,
-				strerror(-err), err);
-	}
-	return NULL;
-}
-
-static int walk_all(const struct destroyer *ds, const struct netns_set *ns)
-{
-	struct walk w = { .ds = ds, .ns = ns };
-	pthread_t t;
-	int err = pthread_create(&t, NULL, walk_thread, &w);
-
-	if (err)
-		return -err;
-	pthread_join(t, NULL);
-	return w.err;
-}
-
-static int fill(int fd, const struct ambit_stale_key *pairs, size_t n)
+static int load_pairs(int fd, const struct ambit_stale_key *pairs, size_t n)
 {
 	__u8 one = 1;
 	size_t i;
@@ -163,179 +142,137 @@ static int fill(int fd, const struct ambit_stale_key *pairs, size_t n)
 	return 0;
 }
 
-static void clear(int fd, const struct ambit_stale_key *pairs, size_t n)
+void destroyer_unload(struct destroyer *ds, const struct ambit_stale_key *pairs,
+		      size_t n)
 {
+	int fd = bpf_map__fd(ds->skel->maps.ambit_stale);
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		bpf_map_delete_elem(fd, &pairs[i]);
 }
 
-static __u64 now_us(void)
+static int found_add(struct stale_found *f, const struct ambit_enroll_key *k,
+		     __u32 protos)
 {
+	struct ambit_enroll_key *v = realloc(f->wl, (f->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	f->wl = v;
+	f->wl[f->n++] = *k;
+	f->protos |= protos;
+	return 0;
+}
+
+/* Take the find step's answer out of its map, leaving the map empty. */
+static int take_workloads(struct destroyer *ds, struct stale_found *f)
+{
+	int fd = bpf_map__fd(ds->skel->maps.ambit_stale_wl), err = 0;
+	struct ambit_enroll_key k;
+	__u32 protos;
+	size_t i;
+
+	while (!err && !bpf_map_get_next_key(fd, f->n ? &f->wl[f->n - 1] : NULL, &k))
+		err = bpf_map_lookup_elem(fd, &k, &protos) ? -errno
+							    : found_add(f, &k, protos);
+	for (i = 0; i < f->n; i++)
+		bpf_map_delete_elem(fd, &f->wl[i]);
+	f->lost = err || ds->skel->bss->workloads_lost;
+	ds->skel->bss->workloads_lost = 0;
+	return err == -ENOMEM ? err : 0;
+}
+
+int destroyer_find(struct destroyer *ds, const struct ambit_stale_key *pairs,
+		   size_t n, struct stale_found *f)
+{
+	int err = load_pairs(bpf_map__fd(ds->skel->maps.ambit_stale), pairs, n);
+
+	memset(f, 0, sizeof(*f));
+	if (!err)
+		err = read_iter(ds->find_tcp);
+	if (!err)
+		err = read_iter(ds->find_udp);
+	if (!err)
+		err = take_workloads(ds, f);
+	if (err)
+		pr_err("closing stale connections: find their owners: %s (%d)",
+		       strerror(-err), err);
+	return err;
+}
+
+void stale_found_free(struct stale_found *f)
+{
+	free(f->wl);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- namespace walks ---------------------------------------------------- */
+
+struct walk {
+	const struct destroyer *ds;
+	const struct netns_set *ns;
+	__u32 protos;
+	int err;      /* the first failure */
+	__u64 cpu_us; /* the thread's CPU time: the iterators run in it */
+};
+
+static int walk_one(const struct walk *w, int netns_fd)
+{
+	int err = setns(netns_fd, CLONE_NEWNET) < 0 ? -errno : 0;
+
+	if (!err && (w->protos & AMBIT_STALE_TCP))
+		err = read_iter(w->ds->tcp);
+	if (!err && (w->protos & AMBIT_STALE_UDP))
+		err = read_iter(w->ds->udp);
+	return err;
+}
+
+/*
+ * A socket iterator walks the namespace its creator is in. setns() moves
+ * only the calling thread, so this thread of our own enters each
+ * namespace in turn and is thrown away afterwards.
+ */
+static void *walk_thread(void *arg)
+{
+	struct walk *w = arg;
 	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
-}
-
-static __u64 closed_total(const struct destroyer *ds)
-{
-	return ds->skel->bss->closed_tcp + ds->skel->bss->closed_udp;
-}
-
-long destroyer_pass(struct destroyer *ds, const struct ambit_stale_key *pairs,
-		    size_t n, const struct netns_set *ns)
-{
-	__u64 t0 = now_us(), before;
-	size_t off, chunk;
-	int err = 0, e;
-
-	if (!ds->skel || !n)
-		return 0;
-	before = closed_total(ds);
-	/* The map holds one chunk at a time; big removals take more walks. */
-	for (off = 0; off < n; off += chunk) {
-		chunk = n - off < AMBIT_DEF_STALE ? n - off : AMBIT_DEF_STALE;
-		e = fill(ds->stale_fd, pairs + off, chunk);
-		if (e)
-			pr_err("closing stale connections: fill the stale map: "
-			       "%s (%d)", strerror(-e), e);
-		else
-			e = walk_all(ds, ns);
-		clear(ds->stale_fd, pairs + off, chunk);
-		err = err ? err : e;
-	}
-	ds->st.passes++;
-	ds->st.closed_tcp = ds->skel->bss->closed_tcp;
-	ds->st.closed_udp = ds->skel->bss->closed_udp;
-	ds->st.failed = ds->skel->bss->close_failed;
-	ds->st.last_us = now_us() - t0;
-	ds->st.last_netns = ns->n;
-	return err ? err : (long)(closed_total(ds) - before);
-}
-
-/* ---- the daemon's use --------------------------------------------------- */
-
-/* Every namespace where enrolled workloads can own sockets, and ours. */
-static void add_enrolled(struct netns_set *ns, const struct enroll_set *en)
-{
 	size_t i;
 	int err;
 
-	for (i = 0; en && i < en->n; i++) {
-		const struct object *o = en->v[i].obj;
-
-		if (!en->v[i].id)
-			continue; /* never resolved: nothing was redirected */
-		err = o->enr.cgroup_path ? netns_set_add_cgroup(ns, o->enr.cgroup_path)
-					 : netns_set_add(ns, o->enr.netns_path);
+	for (i = 0; i < w->ns->n; i++) {
+		err = walk_one(w, w->ns->fds[i]);
+		if (err && !w->err)
+			w->err = err;
 		if (err)
-			pr_debug("closing stale connections: skip enrollment "
-				 "%s: %s", o->name, strerror(-err));
+			pr_warn("closing stale connections: namespace %zu of %zu "
+				"not walked: %s (%d)", i + 1, w->ns->n,
+				strerror(-err), err);
 	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	w->cpu_us = (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+	return NULL;
 }
 
-static void collect_netns(struct netns_set *ns, const struct enroll_set *a,
-			  const struct enroll_set *b)
+int destroyer_walk(struct destroyer *ds, const struct netns_set *ns,
+		   __u32 protos)
 {
-	int err = netns_set_add(ns, "/proc/thread-self/ns/net");
+	struct walk w = { .ds = ds, .ns = ns, .protos = protos };
+	pthread_t t;
+	int err;
 
-	if (err)
-		pr_warn("closing stale connections: own namespace: %s",
-			strerror(-err));
-	add_enrolled(ns, a);
-	add_enrolled(ns, b);
-}
-
-static void log_pairs(const struct ambit_stale_key *pairs, size_t n)
-{
-	char buf[200];
-	size_t i;
-
-	for (i = 0; i < n && log_get_level() >= LOG_DEBUG; i++)
-		pr_debug("stale: %s", stale_key_str(&pairs[i], buf, sizeof(buf)));
-}
-
-static long run_pass(struct daemon *d, const struct ambit_stale_key *pairs,
-		     size_t n, const struct enroll_set *also)
-{
-	struct netns_set ns = {};
-	long closed;
-
-	collect_netns(&ns, &d->en, also);
-	closed = destroyer_pass(&d->ds, pairs, n, &ns);
-	netns_set_free(&ns);
-	return closed;
-}
-
-/* Pending pairs that @img reaches again (an endpoint came back) go. */
-static void prune_pending(struct destroyer *ds, const struct image *img)
-{
-	size_t i, out = 0;
-
-	for (i = 0; i < ds->n_pending; i++) {
-		if (!stale_still_reachable(img, &ds->pending[i]))
-			ds->pending[out++] = ds->pending[i];
+	if (!ns->n || !protos)
+		return 0;
+	err = pthread_create(&t, NULL, walk_thread, &w);
+	if (err) {
+		pr_err("closing stale connections: thread: %s", strerror(err));
+		return -err;
 	}
-	ds->n_pending = out;
-}
-
-static void defer(struct destroyer *ds, const struct ambit_stale_key *pairs,
-		  size_t n)
-{
-	struct ambit_stale_key *p;
-
-	p = realloc(ds->pending, (ds->n_pending + n) * sizeof(*p));
-	if (!p) {
-		pr_warn("closing stale connections: no second pass (out of memory)");
-		return;
-	}
-	memcpy(p + ds->n_pending, pairs, n * sizeof(*p));
-	ds->pending = p;
-	ds->n_pending += n;
-	ds->due_ms = now_ms() + MAPSYNC_GRACE_MS;
-}
-
-void daemon_close_stale(struct daemon *d, const struct image *img,
-			const struct objvec *all, const struct enroll_set *en)
-{
-	struct ambit_stale_key *pairs = NULL;
-	size_t n = 0;
-	long closed;
-
-	if (!destroyer_on(&d->ds))
-		return;
-	prune_pending(&d->ds, img);
-	if (stale_pairs(&d->img, img, all, &pairs, &n)) {
-		pr_warn("closing stale connections: out of memory, they stay open");
-		return;
-	}
-	if (!n)
-		return;
-	log_pairs(pairs, n);
-	closed = run_pass(d, pairs, n, en);
-	if (closed >= 0)
-		pr_info("closed %ld connections to %zu removed endpoints "
-			"(%llu namespaces, %llu us)", closed, n,
-			(unsigned long long)d->ds.st.last_netns,
-			(unsigned long long)d->ds.st.last_us);
-	defer(&d->ds, pairs, n);
-	free(pairs);
-}
-
-void daemon_stale_tick(struct daemon *d, __u64 now)
-{
-	struct destroyer *ds = &d->ds;
-	long closed;
-
-	if (!ds->n_pending || now < ds->due_ms)
-		return;
-	closed = run_pass(d, ds->pending, ds->n_pending, NULL);
-	if (closed > 0)
-		pr_info("second pass closed %ld more connections to removed "
-			"endpoints", closed);
-	free(ds->pending);
-	ds->pending = NULL;
-	ds->n_pending = 0;
+	pthread_join(t, NULL);
+	ds->st.last_cpu_us += w.cpu_us;
+	ds->st.last_netns += ns->n;
+	ds->st.closed_tcp = ds->skel->bss->closed_tcp;
+	ds->st.closed_udp = ds->skel->bss->closed_udp;
+	ds->st.failed = ds->skel->bss->close_failed;
+	return w.err;
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Closing connections to removed endpoints (bpf/destroy.bpf.c). After an
- * apply takes endpoints away, the daemon fills the iterators' stale map
- * and reads them in every network namespace where enrolled workloads can
- * own sockets; the iterators destroy the sockets ambit redirected along
- * a removed (VIP, endpoint) pair. A second pass after the endpoint-set
+ * apply takes endpoints away, the daemon loads the removed (VIP, endpoint)
+ * pairs into the iterators' stale map, finds which workloads own sockets
+ * along them (one pass over the records of redirected sockets), and walks
+ * the socket tables of those workloads' network namespaces only, where
+ * the iterators destroy the sockets. A second pass after the endpoint-set
  * grace period catches a connect that read the old table just before the
- * switch and was not yet a socket in the table the first pass walked.
+ * switch and was not a socket yet when the first pass looked.
  */
 #ifndef AMBITD_DESTROY_H
 #define AMBITD_DESTROY_H
@@ -28,15 +29,17 @@ struct destroy_stats {
 	__u64 closed_tcp;
 	__u64 closed_udp;
 	__u64 failed;       /* bpf_sock_destroy() refused */
-	__u64 last_us;      /* duration of the last pass */
-	__u64 last_netns;   /* namespaces it walked */
+	__u64 last_us;      /* wall time of the last pass */
+	__u64 last_cpu_us;  /* its CPU time (steadier on a busy machine) */
+	__u64 last_netns;   /* namespaces it walked (0: nothing to close) */
 };
 
 struct destroyer {
 	struct destroy_bpf *skel; /* NULL: off or not supported */
+	struct bpf_link *find_tcp;
+	struct bpf_link *find_udp;
 	struct bpf_link *tcp;
 	struct bpf_link *udp;
-	int stale_fd;
 	const char *off_reason;   /* why it is off, for `ambit stats` */
 	struct ambit_stale_key *pending; /* for the second pass */
 	size_t n_pending;
@@ -44,12 +47,19 @@ struct destroyer {
 	struct destroy_stats st;
 };
 
+/* The find step's answer. */
+struct stale_found {
+	struct ambit_enroll_key *wl; /* workloads owning stale sockets */
+	size_t n;
+	__u32 protos; /* AMBIT_STALE_TCP | AMBIT_STALE_UDP: tables to walk */
+	bool lost;    /* the answer is incomplete: walk everywhere */
+};
+
 /**
  * destroyer_open() - load and attach the iterators (the data plane's
  * pinned maps must exist). With @enabled false, or when the kernel lacks
- * bpf_sock_destroy() (Linux < 6.5), the destroyer stays off and says so
- * in the log; the daemon runs on. Return: 0, or -errno only for an
- * unexpected failure after a successful load.
+ * bpf_sock_destroy() (Linux < 6.5), the destroyer stays off and the log
+ * says why; the daemon runs on either way. Return: 0, or -errno (off).
  */
 int destroyer_open(struct destroyer *ds, const struct dataplane *dp,
 		   bool enabled);
@@ -58,12 +68,32 @@ int destroyer_open(struct destroyer *ds, const struct dataplane *dp,
 bool destroyer_on(const struct destroyer *ds);
 
 /**
- * destroyer_pass() - close the redirected sockets along any of the @n
- * @pairs in every namespace of @ns. Return: sockets closed, or -errno
- * (logged) when a namespace could not be walked; the others still are.
+ * destroyer_find() - load the @n (at most AMBIT_DEF_STALE) @pairs and
+ * find the workloads owning sockets along them, into @f (free with
+ * stale_found_free()). The pairs stay loaded for destroyer_walk() until
+ * destroyer_unload(). Return: 0 or -errno (logged).
  */
-long destroyer_pass(struct destroyer *ds, const struct ambit_stale_key *pairs,
-		    size_t n, const struct netns_set *ns);
+int destroyer_find(struct destroyer *ds, const struct ambit_stale_key *pairs,
+		   size_t n, struct stale_found *f);
+
+/**
+ * destroyer_walk() - destroy the sockets along the loaded pairs in every
+ * namespace of @ns, walking the tables in @protos (AMBIT_STALE_*).
+ * Return: 0, or the first -errno (logged; the other namespaces are
+ * still walked).
+ */
+int destroyer_walk(struct destroyer *ds, const struct netns_set *ns,
+		   __u32 protos);
+
+/** destroyer_unload() - empty the stale map again. */
+void destroyer_unload(struct destroyer *ds, const struct ambit_stale_key *pairs,
+		      size_t n);
+
+/** destroyer_closed() - sockets closed since the daemon started. */
+__u64 destroyer_closed(const struct destroyer *ds);
+
+/** stale_found_free() - release @f. */
+void stale_found_free(struct stale_found *f);
 
 /** destroyer_close() - detach and free; pending pairs are dropped. */
 void destroyer_close(struct destroyer *ds);
