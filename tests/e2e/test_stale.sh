@@ -96,6 +96,26 @@ spec:
 EOF
 }
 
+# api: L7 (a path match) -> api-v1 (HTTP backend 127.0.1.5, or none).
+api_yaml() {
+	cat <<EOF
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Service, metadata: {name: api}, spec: {clusterIP: 127.96.0.40, ports: [{port: 80}]}}
+- {apiVersion: v1, kind: Service, metadata: {name: api-v1}, spec: {clusterIP: 127.96.1.40, ports: [{port: 80, targetPort: 9080}]}}
+- apiVersion: gateway.networking.k8s.io/v1
+  kind: HTTPRoute
+  metadata: {name: api}
+  spec:
+    parentRefs: [{group: "", kind: Service, name: api, port: 80}]
+    rules:
+    - matches: [{path: {type: PathPrefix, value: /x}}]
+      backendRefs: [{name: api-v1, port: 80}]
+EOF
+	slice api-v1 api-v1 IPv4 TCP 9080 "$@"
+}
+
 # ---- held connections ------------------------------------------------------
 
 declare -A HOLD
@@ -246,6 +266,27 @@ test_05_switch_off() {
 	out=$(ambit stats)
 	check "stats say closing is off" grep -q 'stale connections: off (--no-destroy-stale)' <<<"$out"
 	release_all
+}
+
+# The proxy's pooled upstream connections to 127.0.1.5:9080.
+pooled_is() {
+	[ "$(ip netns exec "$NS" ss -Htn state established dst 127.0.1.5:9080 | wc -l)" = "$1" ]
+}
+
+test_06_l7_pool_drops_removed_backends() {
+	local out
+	stop_daemon
+	check "daemon restarts with a proxy" start_daemon --proxy-port "$PROXY_PORT"
+	check "proxy starts" start_proxy
+	backend api-a --listen 127.0.1.5:9080
+	check "L7 route to api-a applies" apply < <(api_yaml 127.0.1.5)
+	out=$(client curl -s -o /dev/null -w '%{http_code}' http://127.96.0.40/x)
+	check "a request through the proxy ($out)" [ "$out" = 200 ]
+	check "the proxy pools its upstream connection" wait_for "pooled" pooled_is 1
+	check "remove api-a's endpoint" apply < <(api_yaml)
+	check "the pooled connection to it is closed" wait_for "pool pruned" pooled_is 0
+	out=$(client curl -s -o /dev/null -w '%{http_code}' http://127.96.0.40/x)
+	check "no endpoint: 503 ($out)" [ "$out" = 503 ]
 }
 
 e2e_setup

@@ -142,6 +142,7 @@ struct px_worker {
 	size_t cap_graves;
 	bool draining;
 	uint32_t rnd;
+	uint64_t pool_version; /* snapshot the pool was last pruned for */
 };
 
 /* conn.c */
@@ -180,6 +181,7 @@ struct px_upstream *px_upstream_get(struct px_worker *w,
 void px_upstream_release(struct px_upstream *u, bool reusable);
 void px_upstream_pool_event(struct px_upstream *u);
 void px_upstream_reap(struct px_worker *w, uint64_t now);
+void px_upstream_prune(struct px_worker *w);
 
 /* worker.c */
 #define PX_REGISTERED (1u << 27) /* in *cur: fd is in the epoll set */

@@ -61,6 +61,8 @@ struct px_snapshot {
 	struct l7_table l7;
 	struct px_identity *ids;
 	size_t n_ids;
+	struct ambit_ep_val *eps; /* every endpoint it can send to, sorted */
+	size_t n_eps;
 };
 
 /**
@@ -78,6 +80,13 @@ void px_snapshot_install(struct px_snapshot *s);
 
 /** px_snapshot_put() - drop a reference; the last one frees. */
 void px_snapshot_put(struct px_snapshot *s);
+
+/**
+ * px_snapshot_has_endpoint() - can a request under @s be sent to @ep (a
+ * backend or mirror endpoint of an L7 rule, or of an L4 Service version)?
+ */
+bool px_snapshot_has_endpoint(const struct px_snapshot *s,
+			      const struct ambit_ep_val *ep);
 
 /** px_client_ns() - the namespace of the enrolled client, or NULL. */
 const char *px_client_ns(const struct px_snapshot *s, __u32 kind, __u64 id);

@@ -75,8 +75,93 @@ static int resolve_identities(struct px_snapshot *s)
 	return 0;
 }
 
+/* ---- every endpoint of a snapshot, for pruning upstream pools ---------- */
+
+struct epvec {
+	struct ambit_ep_val *v;
+	size_t n, cap;
+	int err;
+};
+
+static void eps_add(struct epvec *ev, const struct ambit_ep_val *eps, size_t n)
+{
+	struct ambit_ep_val *v;
+	size_t cap;
+
+	if (ev->err || !n)
+		return;
+	if (ev->n + n > ev->cap) {
+		cap = (ev->n + n) * 2;
+		v = realloc(ev->v, cap * sizeof(*v));
+		if (!v) {
+			ev->err = -ENOMEM;
+			return;
+		}
+		ev->v = v;
+		ev->cap = cap;
+	}
+	memcpy(ev->v + ev->n, eps, n * sizeof(*eps));
+	ev->n += n;
+}
+
+static void eps_of_entries(struct epvec *ev, const struct l7_entries *es)
+{
+	size_t i, j;
+
+	for (i = 0; i < es->n; i++) {
+		const struct l7_rule *r = es->v[i].rule;
+
+		for (j = 0; j < r->n_backends; j++)
+			eps_add(ev, r->backends[j].eps, r->backends[j].n_eps);
+		for (j = 0; j < r->n_mirrors; j++)
+			eps_add(ev, r->mirrors[j].eps, r->mirrors[j].n_eps);
+	}
+}
+
+static int ep_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ambit_ep_val));
+}
+
+static int collect_endpoints(struct px_snapshot *s)
+{
+	struct epvec ev = {};
+	size_t i, j, out = 0;
+
+	for (i = 0; i < s->img.n_svcs; i++) {
+		for (j = 0; j < s->img.svcs[i].n_versions; j++)
+			eps_add(&ev, s->img.svcs[i].versions[j].eps,
+				s->img.svcs[i].versions[j].n_eps);
+	}
+	for (i = 0; i < s->l7.n_ports; i++) {
+		eps_of_entries(&ev, &s->l7.ports[i].producer);
+		for (j = 0; j < s->l7.ports[i].n_consumers; j++)
+			eps_of_entries(&ev, &s->l7.ports[i].consumers[j].entries);
+	}
+	if (ev.err) {
+		free(ev.v);
+		return ev.err;
+	}
+	if (ev.n)
+		qsort(ev.v, ev.n, sizeof(*ev.v), ep_cmp);
+	for (i = 0; i < ev.n; i++) {
+		if (!out || ep_cmp(&ev.v[out - 1], &ev.v[i]))
+			ev.v[out++] = ev.v[i];
+	}
+	s->eps = ev.v;
+	s->n_eps = out;
+	return 0;
+}
+
+bool px_snapshot_has_endpoint(const struct px_snapshot *s,
+			      const struct ambit_ep_val *ep)
+{
+	return s->n_eps && bsearch(ep, s->eps, s->n_eps, sizeof(*ep), ep_cmp);
+}
+
 static void snapshot_free(struct px_snapshot *s)
 {
+	free(s->eps);
 	l7_free(&s->l7);
 	image_free(&s->img);
 	objvec_free(&s->objs);
@@ -106,6 +191,8 @@ static int build(struct px_snapshot *s, const char *path, const char *buf,
 		ret = l7_build(&s->objs, &s->img, &s->l7);
 	if (!ret)
 		ret = resolve_identities(s);
+	if (!ret)
+		ret = collect_endpoints(s);
 	if (ret)
 		sb_printf(err, "compile: %s", strerror(-ret));
 	return ret;

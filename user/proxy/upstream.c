@@ -2,7 +2,8 @@
 /*
  * Upstream connections and the per-worker pool of idle ones. A pooled
  * connection stays registered for input: any byte or hang-up while idle
- * means the backend is done with it, so it is closed, never reused.
+ * means the backend is done with it, so it is closed, never reused. A
+ * new snapshot closes pooled connections to endpoints it no longer has.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -178,4 +179,33 @@ void px_upstream_reap(struct px_worker *w, uint64_t now)
 			pp = &u->next;
 		}
 	}
+}
+
+/*
+ * A new snapshot: pooled connections to endpoints it no longer has go now.
+ * They would never be taken again (a request takes a pooled connection
+ * only for the endpoint it just chose), but until they idled out they
+ * would hold the removed backend's resources. Connections in use finish
+ * their exchange (or tunnel) first.
+ */
+void px_upstream_prune(struct px_worker *w)
+{
+	struct px_snapshot *s = px_snapshot_current();
+	struct px_upstream **pp = &w->pool, *u;
+
+	if (!s || s->version == w->pool_version) {
+		px_snapshot_put(s);
+		return;
+	}
+	w->pool_version = s->version;
+	while ((u = *pp)) {
+		if (px_snapshot_has_endpoint(s, &u->ep)) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		w->n_pool--;
+		upstream_close(u);
+	}
+	px_snapshot_put(s);
 }

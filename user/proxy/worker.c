@@ -285,6 +285,7 @@ static void loop(struct px_worker *w)
 			px_conn_timeouts(w, now);
 			px_mirror_timeouts(w, now);
 			px_upstream_reap(w, now);
+			px_upstream_prune(w);
 			bury(w);
 			last_tick = now;
 		}
