@@ -147,12 +147,14 @@ test-e2e: all
 # L4 connect path, then L7 requests in two placements: the proxies on the
 # backends' core (the load generator alone on the other), then the proxies
 # alone on their own core (load generator and backends on the other); then
-# ambit-proxy without the sk_msg fast path, to show what it brings.
+# ambit-proxy without the sk_msg fast path, to show what it brings; last,
+# what one pass closing connections to a removed endpoint costs.
 bench: all tests
 	$(Q)OUT=$(OUT) tests/bench/run.sh
 	$(Q)OUT=$(OUT) bash tests/bench/l7.sh
 	$(Q)OUT=$(OUT) PIN_BACKEND=1 bash tests/bench/l7.sh
 	$(Q)OUT=$(OUT) L7_NO_SOCKMAP=1 L7_ONLY=ambit bash tests/bench/l7.sh
+	$(Q)OUT=$(OUT) bash tests/bench/stale.sh
 
 check:
 	$(Q)scripts/check.sh
