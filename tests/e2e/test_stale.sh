@@ -198,6 +198,8 @@ test_02_hold_connections() {
 	check "enrolled, straight to v1, not through a VIP" held direct v1
 	hold outsider outsider "$NSPATH" hold 127.0.1.1:9080
 	check "not enrolled, straight to v1" held outsider v1
+	hold mapped client "$NSPATH" hold '[::ffff:127.96.1.1]:9080'
+	check "dual-stack socket, v4-mapped VIP of web-v1 ($(hold_first mapped))" held mapped v1
 	hold v6 client "$NSPATH" hold '[fd00:96::10]:80'
 	check "IPv6 via web6 to v6-a ($(hold_first v6))" held v6 v6-a
 	hold udp client "$NSPATH" hold-udp 127.96.0.53:53
@@ -212,6 +214,7 @@ test_03_removed_endpoints_closed() {
 		apply < <(slices_yaml none fd00:a5::3 127.0.4.2 127.0.7.2)
 	check "v1 via web is closed ($(tail -1 "$T/hold.web-v1"))" \
 		wait_for "web-v1 closed" is_closed web-v1
+	check "dual-stack socket to v1 is closed" wait_for "mapped closed" is_closed mapped
 	check "IPv6 to v6-a is closed" wait_for "v6 closed" is_closed v6
 	check "connected UDP to dns-a is closed" wait_for "udp closed" is_closed udp
 	check "pod namespace: pod-a is closed" wait_for "pod closed" is_closed pod
@@ -220,7 +223,7 @@ test_03_removed_endpoints_closed() {
 	# Only where the owners live: the client cgroup's namespace and the
 	# pod's; not the daemon's own.
 	check "the pass walked 2 namespaces ($(grep -o 'closed [0-9]* conn.*walked' "$T/ambitd.log"))" \
-		grep -q 'closed 4 connections to 5 removed endpoints (2 namespaces walked' "$T/ambitd.log"
+		grep -q 'closed 5 connections to 5 removed endpoints (2 namespaces walked' "$T/ambitd.log"
 	check "v2 via web still echoes" pings_back web-v2
 	check "v1 via other (it stays there) still echoes" pings_back other
 	check "enrolled client's own connection to v1 still echoes" pings_back direct
@@ -231,8 +234,8 @@ test_03_removed_endpoints_closed() {
 	check "new IPv6 connects go to v6-b ($out)" [ "$out" = "v6-b=10 err=0" ]
 	out=$(client "$PROBE" udp 127.96.0.53:53 hi --connect)
 	check "new UDP goes to dns-b ($out)" grep -q '^ok dns-b ' <<<"$out"
-	check "stats count 3 TCP closed ($(stat_field closedTcp))" \
-		[ "$(stat_field closedTcp)" = 3 ]
+	check "stats count 4 TCP closed ($(stat_field closedTcp))" \
+		[ "$(stat_field closedTcp)" = 4 ]
 	check "stats count 1 UDP closed ($(stat_field closedUdp))" \
 		[ "$(stat_field closedUdp)" = 1 ]
 }

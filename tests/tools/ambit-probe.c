@@ -342,7 +342,8 @@ int main(int argc, char **argv)
 
 		if (argc != 3 && argc != 5)
 			usage();
-		return hold(&ss, len, argv[1][4] ? SOCK_DGRAM : SOCK_STREAM, secs);
+		return hold(&ss, len, strcmp(argv[1], "hold") ? SOCK_DGRAM
+							       : SOCK_STREAM, secs);
 	}
 	if (!strcmp(argv[1], "many"))
 		return argc == 5 ? many(&ss, len, atol(argv[3]), atol(argv[4]))

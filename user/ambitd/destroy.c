@@ -189,16 +189,21 @@ int destroyer_find(struct destroyer *ds, const struct ambit_stale_key *pairs,
 	int err = load_pairs(bpf_map__fd(ds->skel->maps.ambit_stale), pairs, n);
 
 	memset(f, 0, sizeof(*f));
-	if (!err)
-		err = read_iter(ds->find_tcp);
+	if (err) {
+		pr_err("closing stale connections: load the stale pairs: %s (%d)",
+		       strerror(-err), err);
+		return err;
+	}
+	err = read_iter(ds->find_tcp);
 	if (!err)
 		err = read_iter(ds->find_udp);
-	if (!err)
-		err = take_workloads(ds, f);
-	if (err)
-		pr_err("closing stale connections: find their owners: %s (%d)",
-		       strerror(-err), err);
-	return err;
+	/* Always: it leaves the answer's map empty for the next pass. */
+	if (take_workloads(ds, f) || err) {
+		pr_warn("closing stale connections: finding their owners "
+			"failed (%s): looking everywhere", strerror(err ? -err : ENOMEM));
+		f->lost = true;
+	}
+	return 0;
 }
 
 void stale_found_free(struct stale_found *f)

@@ -71,7 +71,9 @@ bool destroyer_on(const struct destroyer *ds);
  * destroyer_find() - load the @n (at most AMBIT_DEF_STALE) @pairs and
  * find the workloads owning sockets along them, into @f (free with
  * stale_found_free()). The pairs stay loaded for destroyer_walk() until
- * destroyer_unload(). Return: 0 or -errno (logged).
+ * destroyer_unload(). When finding fails, @f says "lost" (look
+ * everywhere). Return: 0, or -errno (logged) when the pairs could not be
+ * loaded (then there is nothing to walk for).
  */
 int destroyer_find(struct destroyer *ds, const struct ambit_stale_key *pairs,
 		   size_t n, struct stale_found *f);
