@@ -347,17 +347,20 @@ peer_records() {
 	bpftool map dump pinned "$PINS/ambit_peers" -j 2>/dev/null | jq length
 }
 
+# For wait_for: evaluated on every try, not once before waiting.
+no_peer_records() { [ "$(peer_records)" = 0 ]; }
+
 test_14b_peer_records_leave_with_sockets() {
 	local n
 	check "no record outlives its socket (thousands of connects so far)" \
-		wait_for "peer records to drain" test "$(peer_records)" = 0
+		wait_for "peer records to drain" no_peer_records
 	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 1' &
 	local pid=$!
 	sleep 0.3
 	n=$(peer_records)
 	check "a live redirected socket has one ($n)" [ "$n" = 1 ]
 	wait "$pid"
-	check "and it goes when the socket closes" wait_for "peer record" test "$(peer_records)" = 0
+	check "and it goes when the socket closes" wait_for "peer record" no_peer_records
 	client "$PROBE" tcp 127.96.0.20:80 -n 20 >/dev/null
 	check "refused connects leave none ($(peer_records))" [ "$(peer_records)" = 0 ]
 }

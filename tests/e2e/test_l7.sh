@@ -398,17 +398,20 @@ l7_entries() {
 	bpftool map dump pinned "$PINS/ambit_l7_conns" -j 2>/dev/null | jq length
 }
 
+# For wait_for: evaluated on every try, not once before waiting.
+no_l7_entries() { [ "$(l7_entries)" = 0 ]; }
+
 test_18_records_go_with_their_sockets() {
 	local n
 	check "records of closed connections are gone (no LRU, no leak)" \
-		wait_for "l7 records to drain" test "$(l7_entries)" = 0
+		wait_for "l7 records to drain" no_l7_entries
 	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 1' &
 	local pid=$!
 	sleep 0.3
 	n=$(l7_entries)
 	check "a live connection has its record ($n)" [ "$n" = 1 ]
 	wait "$pid"
-	check "and loses it when it closes" wait_for "record removal" test "$(l7_entries)" = 0
+	check "and loses it when it closes" wait_for "record removal" no_l7_entries
 }
 
 test_19_graceful_drain() {
