@@ -71,7 +71,7 @@ all: $(BINS)
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MF $@.d -MT $@ -c $< -o $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
 $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
@@ -82,7 +82,7 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 $(OUT)/obj/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -MMD -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBAMBIT): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -102,19 +102,19 @@ $(OUT)/ambit-proxy: $(PROXY_OBJS) $(LIBAMBIT)
 
 $(OUT)/ambit-echo: tests/echo/ambit-echo.c | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD $< $(LDFLAGS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
 
 $(OUT)/ambit-probe: tests/tools/ambit-probe.c | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD $< $(LDFLAGS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
 
 $(OUT)/connbench: tests/bench/connbench.c | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD $< $(LDFLAGS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD $< $(LIBAMBIT) $(LDFLAGS) \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIBAMBIT) $(LDFLAGS) \
 		$(LIB_LDLIBS) -lcmocka -o $@
 
 # libFuzzer targets: the library sources built with clang's fuzzer and
