@@ -63,7 +63,7 @@ TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe $(OUT)/connbench
 
 BINS := $(OUT)/ambitd $(OUT)/ambit $(OUT)/ambit-proxy $(TEST_TOOLS)
 
-.PHONY: all tests test test-unit test-e2e bench check install clean help fuzz
+.PHONY: FORCE all tests test test-unit test-e2e bench check install clean help fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -83,6 +83,16 @@ $(OUT)/obj/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Build identity for ambit_build_info; rewritten only when it changes.
+AMBIT_VERSION ?= 0.1.0-dev
+AMBIT_COMMIT := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(OUT)/ambit-version.h: FORCE | $(OUT)
+	$(Q)printf '#define AMBIT_VERSION "%s"\n#define AMBIT_COMMIT "%s"\n' \
+		'$(AMBIT_VERSION)' '$(AMBIT_COMMIT)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(OUT)/obj/ambitd/metrics.o: $(OUT)/ambit-version.h
+FORCE:
 
 $(LIBAMBIT): $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -104,6 +104,7 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, int v6,
 	struct ambit_svc_key key = {};
 	struct ambit_ep_val ep;
 	bool mapped = false;
+	__u32 svc_id = 0;
 	int ret;
 
 	if (!ambit_enrolled(ctx, &who) || ambit_is_proxy(ctx->sk))
@@ -112,7 +113,7 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, int v6,
 		mapped = key_from_v6(ctx, &key);
 	else
 		key_from_v4(ctx, &key);
-	ret = ambit_xlate(&key, &ep);
+	ret = ambit_xlate(&key, &ep, &svc_id);
 	if (ret == XLATE_PASS)
 		return SYS_PROCEED;
 	if (ret < 0)
@@ -122,7 +123,7 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, int v6,
 		return SYS_PROCEED; /* the proxy speaks TCP on v4 and v6 only */
 	set_addr(ctx, v6, mapped, ep.addr, ep.port);
 	if (remember_sk)
-		ambit_remember(ctx, ctx->sk, &key, &ep, &who,
+		ambit_remember(ctx, ctx->sk, &key, &ep, &who, svc_id,
 			       ret == XLATE_PROXY ? AMBIT_ORIG_L7 : 0);
 	if (key.proto == IPPROTO_UDP)
 		ambit_remember_udp(bpf_get_socket_cookie(ctx), &key, &ep);

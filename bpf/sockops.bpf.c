@@ -162,9 +162,38 @@ static __always_inline void fast_path_end(struct bpf_sock_ops *skops)
 		bpf_map_delete_elem(&ambit_sockhash, &k);
 }
 
+/*
+ * A redirected socket closed before it was ever established: its endpoint
+ * refused, timed out, or the application gave up. Counted for that
+ * endpoint; this path only runs for connects that failed.
+ */
+static __always_inline void count_failed(struct bpf_sock_ops *skops)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct ambit_orig_dst *o = bpf_map_lookup_elem(&ambit_peers, &cookie);
+	struct ambit_ep_stats_key k = {};
+	struct ambit_ep_stats_val *v, zero = {};
+
+	if (!o)
+		return;
+	__builtin_memcpy(k.addr, o->backend, sizeof(k.addr));
+	k.port = o->backend_port;
+	k.family = o->family;
+	k.svc_id = o->svc_id;
+	v = bpf_map_lookup_elem(&ambit_ep_stats, &k);
+	if (!v) {
+		bpf_map_update_elem(&ambit_ep_stats, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ambit_ep_stats, &k);
+	}
+	if (v) /* softirq (a reset) and process context (close) both count */
+		__sync_fetch_and_add(&v->failed, 1);
+}
+
 SEC("sockops")
 int ambit_sockops(struct bpf_sock_ops *skops)
 {
+	__u32 from, to;
+
 	switch (skops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		watch(skops);
@@ -173,9 +202,13 @@ int ambit_sockops(struct bpf_sock_ops *skops)
 		publish(skops);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (skops->args[0] == BPF_TCP_ESTABLISHED)
+		from = SKOPS_LOAD(skops, args[0]);
+		to = SKOPS_LOAD(skops, args[1]);
+		if (from == BPF_TCP_ESTABLISHED)
 			fast_path_end(skops);
-		if (skops->args[1] == BPF_TCP_CLOSE)
+		if (to == BPF_TCP_CLOSE && from == BPF_TCP_SYN_SENT)
+			count_failed(skops);
+		if (to == BPF_TCP_CLOSE)
 			unpublish(skops);
 		break;
 	}

@@ -76,6 +76,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ambit_stats SEC(".maps");
 
+/* Per service port and endpoint counters (see abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, AMBIT_DEF_EP_STATS);
+	__type(key, struct ambit_ep_stats_key);
+	__type(value, struct ambit_ep_stats_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ambit_ep_stats SEC(".maps");
+
 /* Run-time settings (one entry): where the proxy listens. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

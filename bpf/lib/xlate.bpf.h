@@ -65,6 +65,31 @@ static __always_inline void ambit_count(__u32 svc_id, __u32 backend_id,
 		v->no_proxy++;
 }
 
+/*
+ * Count a connection sent to endpoint @ep for service port @svc_id: one
+ * more hash lookup on the connect path, O(1); the entry is made on first
+ * use (the map is not preallocated).
+ */
+static __always_inline void ambit_count_ep(__u32 svc_id,
+					   const struct ambit_ep_val *ep)
+{
+	struct ambit_ep_stats_key k = {};
+	struct ambit_ep_stats_val *v, zero = {};
+
+	__builtin_memcpy(k.addr, ep->addr, sizeof(k.addr));
+	k.port = ep->port;
+	k.family = ep->family;
+	k.svc_id = svc_id;
+	v = bpf_map_lookup_elem(&ambit_ep_stats, &k);
+	if (!v) {
+		bpf_map_update_elem(&ambit_ep_stats, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ambit_ep_stats, &k);
+		if (!v)
+			return;
+	}
+	v->connects++; /* per-CPU, and only process context writes it */
+}
+
 /* Results of ambit_xlate() besides 0 (rewritten to an endpoint). */
 #define XLATE_PASS 1  /* not ours, or L7 without a proxy: leave it alone */
 #define XLATE_PROXY 2 /* L7: rewritten to the proxy's loopback listener */
@@ -88,16 +113,18 @@ static __always_inline int ambit_to_proxy(const struct ambit_svc_key *key,
 		ep->addr[3] = bpf_htonl(1);           /* ::1 */
 	ep->port = cfg->proxy_port;
 	ambit_count(svc->svc_id, AMBIT_STATS_SERVICE, COUNT_TO_PROXY);
+	ambit_count_ep(svc->svc_id, ep);
 	return XLATE_PROXY;
 }
 
 /*
- * Choose an endpoint for @key. Returns 0 with @ep filled, XLATE_PASS, or
- * -AMBIT_ECONNREFUSED when the service has nothing to connect to (the
- * caller must fail the call instead of letting it reach the VIP).
+ * Choose an endpoint for @key. Returns 0 with @ep (and @svc_id, the
+ * service port's counter id) filled, XLATE_PASS, or -AMBIT_ECONNREFUSED
+ * when the service has nothing to connect to (the caller must fail the
+ * call instead of letting it reach the VIP).
  */
 static __always_inline int ambit_xlate(const struct ambit_svc_key *key,
-				       struct ambit_ep_val *ep)
+				       struct ambit_ep_val *ep, __u32 *svc_id)
 {
 	struct ambit_svc_val *svc;
 	struct ambit_ep_key ek = {};
@@ -107,6 +134,7 @@ static __always_inline int ambit_xlate(const struct ambit_svc_key *key,
 	svc = bpf_map_lookup_elem(&ambit_services, key);
 	if (!svc)
 		return XLATE_PASS;
+	*svc_id = svc->svc_id;
 	if (svc->flags & AMBIT_SVC_L7)
 		return ambit_to_proxy(key, svc, ep);
 	vi = ambit_pick_version(svc, bpf_get_prandom_u32());
@@ -122,6 +150,7 @@ static __always_inline int ambit_xlate(const struct ambit_svc_key *key,
 		goto refuse_version;
 	*ep = *found;
 	ambit_count(svc->svc_id, svc->versions[vi].backend_id, COUNT_CONNECT);
+	ambit_count_ep(svc->svc_id, ep);
 	return 0;
 refuse_version:
 	ambit_count(svc->svc_id, svc->versions[vi].backend_id, COUNT_NO_ENDPOINT);
@@ -135,7 +164,7 @@ static __always_inline void ambit_orig_fill(struct ambit_orig_dst *o,
 					    const struct ambit_svc_key *key,
 					    const struct ambit_ep_val *ep,
 					    const struct ambit_enroll_key *who,
-					    __u8 flags)
+					    __u32 svc_id, __u8 flags)
 {
 	__builtin_memcpy(o->addr, key->addr, sizeof(o->addr));
 	__builtin_memcpy(o->backend, ep->addr, sizeof(o->backend));
@@ -145,6 +174,7 @@ static __always_inline void ambit_orig_fill(struct ambit_orig_dst *o,
 	o->flags = flags;
 	o->enroll_id = who->id;
 	o->enroll_kind = who->kind;
+	o->svc_id = svc_id;
 }
 
 /*
@@ -156,13 +186,13 @@ static __always_inline void ambit_remember(void *ctx, struct bpf_sock *sk,
 					   const struct ambit_svc_key *key,
 					   const struct ambit_ep_val *ep,
 					   const struct ambit_enroll_key *who,
-					   __u8 flags)
+					   __u32 svc_id, __u8 flags)
 {
 	struct ambit_orig_dst *o, v = {};
 	__u64 cookie;
 
 	if (key->proto == IPPROTO_TCP) {
-		ambit_orig_fill(&v, key, ep, who, flags);
+		ambit_orig_fill(&v, key, ep, who, svc_id, flags);
 		cookie = bpf_get_socket_cookie(ctx);
 		bpf_map_update_elem(&ambit_peers, &cookie, &v, BPF_ANY);
 		return;
@@ -172,7 +202,7 @@ static __always_inline void ambit_remember(void *ctx, struct bpf_sock *sk,
 	o = bpf_sk_storage_get(&ambit_orig_dst, sk, NULL,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (o)
-		ambit_orig_fill(o, key, ep, who, flags);
+		ambit_orig_fill(o, key, ep, who, svc_id, flags);
 }
 
 /* The proxy's own sockets carry its mark and are never redirected, even

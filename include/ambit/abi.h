@@ -115,7 +115,7 @@ struct ambit_orig_dst {
 	__u8 pad[2];
 	__u64 enroll_id;   /* the workload, as ambit_enroll knows it */
 	__u32 enroll_kind;
-	__u32 pad2;
+	__u32 svc_id;      /* the service port, for per-endpoint counters */
 };
 _Static_assert(sizeof(struct ambit_orig_dst) == 56, "orig_dst layout");
 
@@ -240,5 +240,28 @@ struct ambit_stats_val {
 	__u64 no_proxy;    /* L7 service without a proxy: left alone */
 };
 _Static_assert(sizeof(struct ambit_stats_val) == 32, "stats val layout");
+
+/*
+ * Per service port and endpoint: where connections were really sent (for
+ * an L7 service, the proxy). Entries are made on first use (no
+ * preallocation), so the size is a cap, not memory spent up front.
+ */
+#define AMBIT_DEF_EP_STATS 262144
+
+struct ambit_ep_stats_key {
+	__be32 addr[4]; /* the endpoint, as in ambit_ep_val */
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+	__u32 svc_id;
+};
+_Static_assert(sizeof(struct ambit_ep_stats_key) == 24, "ep stats key layout");
+
+/* Per-CPU; user space sums the CPUs. */
+struct ambit_ep_stats_val {
+	__u64 connects; /* rewrites to this endpoint (TCP connect, UDP msg) */
+	__u64 failed;   /* TCP handshakes that ended before established */
+};
+_Static_assert(sizeof(struct ambit_ep_stats_val) == 16, "ep stats val layout");
 
 #endif

@@ -14,6 +14,7 @@
 #define AMBIT_MAP_ORIG_DST "ambit_orig_dst"
 #define AMBIT_MAP_UDP_RNAT "ambit_udp_rnat"
 #define AMBIT_MAP_STATS "ambit_stats"
+#define AMBIT_MAP_EP_STATS "ambit_ep_stats"
 #define AMBIT_MAP_CONFIG "ambit_config"
 #define AMBIT_MAP_L7_CONNS "ambit_l7_conns"
 #define AMBIT_MAP_SOCKHASH "ambit_sockhash"

@@ -141,8 +141,10 @@ wait_for() {
 }
 
 start_daemon() {
+	# No metrics port in the host's namespace: runs in parallel would
+	# fight over it (test_metrics.sh runs its daemon in the test netns).
 	"$AMBITD" --cgroup "$CG" --bpffs "$PINS" --socket "$SOCK" \
-		--state-dir "$STATE" "$@" >>"$T/ambitd.log" 2>&1 &
+		--state-dir "$STATE" --metrics off "$@" >>"$T/ambitd.log" 2>&1 &
 	DAEMON_PID=$!
 	wait_for "ambitd" test -S "$SOCK" || { tail -20 "$T/ambitd.log"; return 1; }
 	wait_for "ambitd answering" "$AMBIT" --socket "$SOCK" stats

@@ -63,6 +63,11 @@ static const struct verb verbs[] = {
 	  "listening sockets, the old one answers what it has in flight with\n"
 	  "'Connection: close' and exits. No connection is refused. Returns once\n"
 	  "the new proxy serves.\n", 0 },
+	{ "log-level", "log-level [debug|info|warn|error|trace]",
+	  "Print ambitd's log level, or change it at run time. ambit-proxy\n"
+	  "follows: the daemon writes the level to <state-dir>/log-level, which\n"
+	  "the proxy watches. 'trace' adds libbpf's own debug output. A\n"
+	  "restarted daemon starts at its command-line level again (-v: debug).\n", 0 },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 

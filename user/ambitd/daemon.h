@@ -11,6 +11,7 @@
 #include "destroy.h"
 #include "diag.h"
 #include "mapsync.h"
+#include "metrics.h"
 #include "proto.h"
 #include "sbuf.h"
 #include "store.h"
@@ -30,6 +31,12 @@ struct enroll_set {
 	size_t n;
 };
 
+/* Commands that change the configuration, counted for metrics. */
+enum tx_verb { TX_APPLY, TX_DELETE, TX_ENROLL, TX_UNENROLL, TX_N };
+
+/* Their command names: "apply", ... */
+extern const char *const tx_verb_names[TX_N];
+
 struct daemon {
 	struct dataplane dp;
 	struct mapsync ms;
@@ -44,6 +51,10 @@ struct daemon {
 	struct destroyer ds;   /* closes connections to removed endpoints */
 	__u64 applies;
 	__u64 apply_errors;
+	__u64 tx[TX_N];        /* configuration changes by command ... */
+	__u64 tx_errors[TX_N]; /* ... and those refused */
+	struct metrics_server metrics;
+	char state_dir[PATH_MAX];
 };
 
 /**
@@ -106,5 +117,13 @@ int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err);
 int cmd_proxy(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err);
+int cmd_log_level(struct daemon *d, struct request *rq, struct sbuf *out,
+		  struct sbuf *err);
+
+/**
+ * log_level_publish() - write the current log level to <state>/log-level,
+ * where ambit-proxy picks it up (it watches the directory). 0 or -errno.
+ */
+int log_level_publish(const struct daemon *d);
 
 #endif

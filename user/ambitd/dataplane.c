@@ -56,7 +56,7 @@ static const char *const pinned_maps[] = {
 	AMBIT_MAP_SERVICES, AMBIT_MAP_ENDPOINTS, AMBIT_MAP_ENROLL,
 	AMBIT_MAP_ORIG_DST, AMBIT_MAP_UDP_RNAT,  AMBIT_MAP_STATS,
 	AMBIT_MAP_CONFIG,   AMBIT_MAP_L7_CONNS,  AMBIT_MAP_SOCKHASH,
-	AMBIT_MAP_PEERS,
+	AMBIT_MAP_PEERS,    AMBIT_MAP_EP_STATS,
 };
 #define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -303,6 +303,7 @@ static int load_skel(struct dataplane *dp)
 	dp->endpoints_fd = bpf_map__fd(dp->skel->maps.ambit_endpoints);
 	dp->enroll_fd = bpf_map__fd(dp->skel->maps.ambit_enroll);
 	dp->stats_fd = bpf_map__fd(dp->skel->maps.ambit_stats);
+	dp->ep_stats_fd = bpf_map__fd(dp->skel->maps.ambit_ep_stats);
 	dp->config_fd = bpf_map__fd(dp->skel->maps.ambit_config);
 	err = load_sockops(dp);
 	return err ? err : load_redir(dp);

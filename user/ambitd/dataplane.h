@@ -36,6 +36,7 @@ struct dataplane {
 	int endpoints_fd;
 	int enroll_fd;
 	int stats_fd;
+	int ep_stats_fd;
 	int config_fd;
 	int adopted; /* links found pinned and updated in place */
 	struct dp_sizes sizes;

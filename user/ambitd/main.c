@@ -38,6 +38,8 @@ struct options {
 	char *proxy_args[SUP_MAX_ARGS / 2 + 1];
 	int n_proxy_args;
 	int verbose;
+	const char *metrics;      /* ADDR:PORT, "off", NULL: the default */
+	bool metrics_allow_remote;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -62,6 +64,11 @@ static void usage(FILE *f)
 "  --proxy-bin PATH     run ambit-proxy from PATH and keep it running (it\n"
 "                       outlives the daemon; a restarted daemon adopts it)\n"
 "  --proxy-arg ARG      one more argument for the proxy (repeatable)\n"
+"  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+"                       (default " METRICS_DEFAULT_ADDR "; 'off': none). Only a\n"
+"                       loopback address: metrics name every Service,\n"
+"                       endpoint and route and have no TLS or auth\n"
+"  --metrics-allow-remote  allow a --metrics address off loopback\n"
 "  --no-sockmap         no local fast path (default: app <-> proxy bytes go\n"
 "                       socket to socket with sk_msg, skipping loopback TCP)\n"
 "  --no-destroy-stale   leave established connections to endpoints an apply\n"
@@ -92,6 +99,21 @@ static int parse_u32(const char *s, __u32 *out)
 	return 0;
 }
 
+/* A bad --metrics address stops the daemon before it touches anything. */
+static int check_metrics_option(const struct options *o)
+{
+	struct sockaddr_storage ss;
+	char why[300];
+
+	if (!o->metrics || !strcmp(o->metrics, "off"))
+		return 0;
+	if (!metrics_parse_addr(o->metrics, o->metrics_allow_remote, &ss, why,
+				sizeof(why)))
+		return 0;
+	fprintf(stderr, "ambitd: --metrics %s\n", why);
+	return -EINVAL;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
@@ -112,6 +134,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-destroy-stale", no_argument, NULL, 'N' },
 		{ "proxy-bin", required_argument, NULL, 'B' },
 		{ "proxy-arg", required_argument, NULL, 'A' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "metrics-allow-remote", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -144,6 +168,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			o->proxy_args[o->n_proxy_args++] = optarg;
 			break;
+		case 'm': o->metrics = optarg; break;
+		case 'r': o->metrics_allow_remote = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: goto bad;
@@ -152,7 +178,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (optind != argc || (!o->cgroup && !o->teardown) ||
 	    (o->proxy_bin && !o->proxy_port))
 		goto bad;
-	return 0;
+	return check_metrics_option(o);
 bad:
 	fprintf(stderr, "ambitd: bad arguments (need --cgroup PATH; --proxy-bin "
 			"needs --proxy-port; see --help)\n");
@@ -261,7 +287,29 @@ static const struct {
 	{ "enroll", cmd_enroll },     { "unenroll", cmd_unenroll },
 	{ "trace", cmd_trace },       { "stats", cmd_stats },
 	{ "proxy", cmd_proxy },
+	{ "log-level", cmd_log_level },
 };
+
+/*
+ * Count a command that changes the configuration (dry runs do not), and
+ * whether it was refused: bad input, a failed check, a failed write.
+ */
+static void count_change(struct daemon *d, const struct request *rq, int code)
+{
+	int i, v;
+
+	for (v = 0; v < TX_N && strcmp(rq->argv[0], tx_verb_names[v]); v++)
+		;
+	for (i = 1; v < TX_N && i < rq->argc; i++) {
+		if (!strcmp(rq->argv[i], "--dry-run"))
+			return;
+	}
+	if (v == TX_N)
+		return;
+	d->tx[v]++;
+	if (code)
+		d->tx_errors[v]++;
+}
 
 static int dispatch(struct daemon *d, struct request *rq, struct sbuf *out,
 		    struct sbuf *err)
@@ -269,8 +317,12 @@ static int dispatch(struct daemon *d, struct request *rq, struct sbuf *out,
 	size_t i;
 
 	for (i = 0; rq->argc > 0 && i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(rq->argv[0], commands[i].name))
-			return commands[i].fn(d, rq, out, err);
+		if (!strcmp(rq->argv[0], commands[i].name)) {
+			int code = commands[i].fn(d, rq, out, err);
+
+			count_change(d, rq, code);
+			return code;
+		}
 	}
 	sb_printf(err, "error: unknown command '%s' (ambit --help)\n",
 		  rq->argc ? rq->argv[0] : "");
@@ -304,8 +356,12 @@ static void serve_one(struct daemon *d, int fd)
 		sb_printf(&err, "error: bad request: %s\n", ret == -EMSGSIZE ?
 			  "too large" : strerror(-ret));
 	} else {
+		pr_debug_kv("command", LOG_STR("cmd", rq.argc ? rq.argv[0] : ""),
+			    LOG_INT("args", rq.argc), LOG_UINT("body_bytes", rq.body_len));
 		code = dispatch(d, &rq, &out, &err);
-		pr_info("%s: %s", rq.argc ? rq.argv[0] : "?", code ? "failed" : "ok");
+		log_kv(code ? LOG_WARN : LOG_INFO, "command done",
+		       LOG_STR("cmd", rq.argc ? rq.argv[0] : ""),
+		       LOG_STR("result", code ? "failed" : "ok"));
 		request_free(&rq);
 	}
 	if (out.oom || err.oom) {
@@ -320,18 +376,23 @@ static void serve_one(struct daemon *d, int fd)
 	sb_free(&err);
 }
 
+/* One loop: the control socket, and the metrics listener or its client. */
 static void serve(struct daemon *d)
 {
-	struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
-	int fd;
+	struct pollfd p[2] = { { .fd = d->listen_fd, .events = POLLIN } };
+	int fd, n, np;
 
 	while (!stop_requested) {
-		int n = poll(&p, 1, 250);
-
+		p[0].revents = 0;
+		np = 1 + metrics_pollfd(&d->metrics, &p[1]);
+		n = poll(p, (nfds_t)np, 250);
 		mapsync_reap(&d->ms, now_ms());
 		daemon_stale_tick(d, now_ms());
 		sup_tick(&d->sup, now_ms());
-		if (n <= 0)
+		if (n > 0 && np > 1)
+			metrics_event(d, p[1].revents);
+		metrics_tick(d, now_ms());
+		if (n <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
@@ -356,13 +417,49 @@ static int setup_paths(struct daemon *d, const struct options *o)
 	int err;
 
 	snprintf(d->socket_path, sizeof(d->socket_path), "%s", o->socket);
+	snprintf(d->state_dir, sizeof(d->state_dir), "%s", o->state_dir);
 	snprintf(d->state_path, sizeof(d->state_path), "%s/config.yaml",
 		 o->state_dir);
 	err = mkdir_p(o->state_dir, 0700);
 	if (!err)
 		err = mkdir_p(parent_dir(o->socket, dir, sizeof(dir)), 0755);
-	if (err)
+	if (err) {
 		pr_err("create directories: %s", strerror(-err));
+		return err;
+	}
+	err = log_level_publish(d);
+	if (err) /* the daemon itself runs fine */
+		pr_warn_kv("ambit-proxy cannot follow the log level",
+			   LOG_STR("dir", o->state_dir), LOG_STR("error", strerror(-err)));
+	return 0;
+}
+
+/*
+ * The default address is best effort (another agent may hold the port:
+ * warn and run without metrics); an address given on purpose must work.
+ */
+static int start_metrics(struct daemon *d, const struct options *o)
+{
+	const char *addr = o->metrics ? o->metrics : METRICS_DEFAULT_ADDR;
+	struct sockaddr_storage ss;
+	char why[300];
+	int err;
+
+	metrics_init(&d->metrics, o->state_dir);
+	if (o->metrics && !strcmp(o->metrics, "off"))
+		return 0;
+	err = metrics_parse_addr(addr, o->metrics_allow_remote, &ss, why,
+				 sizeof(why));
+	if (err) {
+		pr_err("--metrics %s", why);
+		return err;
+	}
+	err = metrics_listen(&d->metrics, addr, &ss);
+	if (err && !o->metrics) {
+		pr_warn_kv("running without metrics (ambitd --metrics ADDR:PORT "
+			   "picks another address)", LOG_STR("addr", addr));
+		return 0;
+	}
 	return err;
 }
 
@@ -374,6 +471,8 @@ static int run(struct daemon *d, const struct options *o)
 
 	if (!err)
 		err = setup_paths(d, o);
+	if (!err)
+		err = start_metrics(d, o);
 	if (!err)
 		err = dp_open(&d->dp, o->bpffs, cgroup, &o->sizes);
 	if (!err) {
@@ -407,6 +506,7 @@ static int run(struct daemon *d, const struct options *o)
 		return err;
 	pr_info("ready: serving %s", d->socket_path);
 	serve(d);
+	metrics_close(&d->metrics);
 	close(d->listen_fd);
 	unlink(d->socket_path);
 	return 0;

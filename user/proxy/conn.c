@@ -112,6 +112,8 @@ static int buf_flush(int fd, struct px_buf *b)
 
 static void end_request(struct px_conn *c)
 {
+	if (c->m.start_ns)
+		px_metrics_done(c->w->id, &c->m, c->snap, &c->svc, c->rule);
 	px_snapshot_put(c->snap);
 	c->snap = NULL;
 	arena_free(&c->ar);
@@ -130,6 +132,7 @@ void px_conn_close(struct px_conn *c)
 		c->up = NULL;
 	}
 	end_request(c);
+	px_metrics_conn(w->id, PX_CONN_CLOSED);
 	close(c->fd);
 	free(c->in.p);
 	free(c->out.p);
@@ -172,6 +175,9 @@ static void local_reply(struct px_conn *c, int status, const char *location,
 {
 	struct sbuf sb = {};
 
+	if (!c->m.start_ns) /* refused before it was a request: 400, 408, 431 */
+		px_metrics_begin(&c->m);
+	c->m.status = status;
 	/* Draining: this answer is the connection's last. */
 	c->keep_alive = c->keep_alive && !close && !c->w->draining;
 	if (!c->keep_alive)
@@ -214,6 +220,9 @@ static const struct ambit_ep_val *l4_fallback(struct px_conn *c, int *status)
 	if (vi < 0)
 		return NULL;
 	v = &s->versions[vi];
+	c->m.be_ns = v->ns;
+	c->m.be_name = v->name;
+	c->m.be_port = v->port;
 	if (v->unresolved || !v->n_eps) {
 		*status = v->unresolved ? 500 : 503;
 		return NULL;
@@ -256,6 +265,11 @@ static const struct ambit_ep_val *route(struct px_conn *c,
 	if (has_extension_ref(e->rule))
 		return NULL; /* the spec: never skip a filter we cannot run */
 	b = l7_pick_backend(e->rule, px_rand(c->w));
+	if (b) {
+		c->m.be_ns = b->ns;
+		c->m.be_name = b->name;
+		c->m.be_port = b->port;
+	}
 	*status = 500;
 	if (l7_actions(e, b, &v, &ci, px_rand(c->w), &c->ar, &c->act))
 		return NULL;
@@ -346,6 +360,7 @@ static void handle_request(struct px_conn *c, const struct http_request *rq,
 	struct sbuf sb = {};
 	int status = 503;
 
+	px_metrics_begin(&c->m);
 	c->snap = px_snapshot_current();
 	c->keep_alive = rq->keep_alive;
 	c->upgrade = rq->upgrade;
@@ -489,6 +504,7 @@ static void start_response(struct px_conn *c, const struct http_response *rs,
 	}
 	sb_free(&sb);
 	c->resp_started = true;
+	c->m.status = rs->status;
 	c->up_keep = rs->keep_alive;
 	begin_body(&c->resp_body, rs->body, rs->content_length);
 	c->state = upgrade ? ST_TUNNEL : ST_RESP_BODY;
@@ -820,6 +836,7 @@ static void conn_add(struct px_worker *w, int fd, int netns_fd,
 		close(fd);
 		return;
 	}
+	px_metrics_conn(w->id, PX_CONN_ACCEPTED);
 	c->h.kind = PX_CLIENT;
 	c->h.ptr = c;
 	c->fd = fd;
@@ -847,8 +864,12 @@ void px_conn_accept(struct px_worker *w, struct px_listener *l)
 	while (!l->closed &&
 	       (fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		if (w->n_conns >= px_cfg.max_conns || original_dst(fd, &v)) {
-			pr_debug("refused a connection: %s", w->n_conns >=
-				 px_cfg.max_conns ? "too many" : "not redirected");
+			bool full = w->n_conns >= px_cfg.max_conns;
+
+			px_metrics_conn(w->id, full ? PX_CONN_OVER_LIMIT
+						    : PX_CONN_NOT_REDIRECTED);
+			pr_debug("refused a connection: %s", full ? "too many"
+				 : "not redirected");
 			close(fd);
 			continue;
 		}

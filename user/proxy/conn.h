@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "proxy.h"
+#include "pxmetrics.h"
 
 #define PX_BUF (64 * 1024 + 512) /* fits a maximal head */
 
@@ -120,6 +121,7 @@ struct px_conn {
 	struct px_body resp_body;
 	struct l7_actions act;
 	const struct l7_rule *rule; /* the matched rule, NULL: none */
+	struct px_req_metrics m;  /* what the request is counted under */
 	uint64_t deadline;        /* of the current phase, 0: none */
 	uint64_t request_deadline; /* route timeouts.request, 0: none */
 	uint32_t events;          /* epoll interest registered for fd */

@@ -29,6 +29,7 @@
 #include "handoff.h"
 #include "log.h"
 #include "nsutil.h"
+#include "pxmetrics.h"
 
 struct px_settings px_cfg = {
 	.port = 15001,
@@ -46,6 +47,7 @@ struct options {
 	const char *bpffs;
 	const char *ready_file;
 	const char *handoff; /* NULL: next to the configuration; "off" */
+	const char *metrics_socket; /* NULL: beside the configuration */
 	int verbose;
 };
 
@@ -75,6 +77,10 @@ static void usage(FILE *f)
 "                           which this one takes over from a running one at\n"
 "                           start (default: ambit-proxy.sock next to --config)\n"
 "  --ready-file PATH        write it once listening\n"
+"  --metrics-socket PATH    serve metrics to ambitd on this unix socket\n"
+"                           (default: " PX_METRICS_SOCK " beside --config;\n"
+"                           'off': none). The log level follows the file\n"
+"                           " PX_LOG_LEVEL_FILE " there (ambit log-level)\n"
 "  -v, --verbose            more logs\n\n"
 "Replacing a running proxy without refusing a connection: start the new one\n"
 "with the same --config (or --handoff). It takes over the listening sockets,\n"
@@ -101,6 +107,7 @@ static int set_opt(int c, const char *arg, struct options *o)
 	case 'b': o->bpffs = arg; return 0;
 	case 'r': o->ready_file = arg; return 0;
 	case 'x': o->handoff = arg; return 0;
+	case 'S': o->metrics_socket = arg; return 0;
 	case 'v': o->verbose++; return 0;
 	}
 	if (num(arg, c == 'm' ? 0xffffffffu : 0x7fffffff, &v))
@@ -135,6 +142,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "handoff", required_argument, NULL, 'x' },
+		{ "metrics-socket", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -205,6 +213,8 @@ static bool config_changed(int ifd)
 			struct inotify_event *ev = (void *)p;
 
 			hit |= ev->len && !strcmp(ev->name, base);
+			if (ev->len)
+				px_log_level_changed(ev->name);
 			p += sizeof(*ev) + ev->len;
 		}
 	}
@@ -329,6 +339,39 @@ static int offer_handoff(const char *path)
 	return fd;
 }
 
+/* ambitd's state directory: the configuration, the log level it
+ * publishes, the metrics socket it reads. */
+static const char *state_dir(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", px_cfg.config_path);
+	return dirname(buf);
+}
+
+static void follow_log_level(void)
+{
+	char buf[PATH_MAX], path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/" PX_LOG_LEVEL_FILE,
+		 state_dir(buf, sizeof(buf)));
+	px_log_level_follow(path);
+}
+
+/*
+ * Once we own the listeners: a successor takes the metrics socket path
+ * over only when it really serves. Failing it is logged; serving requests
+ * matters more than counting them.
+ */
+static void serve_metrics(const struct options *o)
+{
+	char buf[PATH_MAX], path[PATH_MAX + 64];
+
+	if (o->metrics_socket && !strcmp(o->metrics_socket, "off"))
+		return;
+	snprintf(path, sizeof(path), "%s/" PX_METRICS_SOCK,
+		 state_dir(buf, sizeof(buf)));
+	px_metrics_start(o->metrics_socket ? o->metrics_socket : path);
+}
+
 static void write_ready(const char *path)
 {
 	FILE *f;
@@ -357,6 +400,7 @@ int main(int argc, char **argv)
 		px_cfg.workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	raise_nofile();
 	sfd = block_signals();
+	follow_log_level();
 	px_cfg.home_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (netns_cookie_of_fd(px_cfg.home_netns_fd, &px_cfg.home_netns))
 		return 1;
@@ -381,6 +425,7 @@ int main(int argc, char **argv)
 	n_workers = px_cfg.workers;
 	sync_pods_now();
 	px_takeover_finish(tsock); /* the old proxy may go now */
+	serve_metrics(&o);
 	hfd = offer_handoff(hpath);
 	pr_info("listening on 127.0.0.1 and [::1] port %u, %d workers",
 		px_cfg.port, px_cfg.workers);
