@@ -310,7 +310,7 @@ test_12_bpftool_named_fields() {
 			bad=$((bad + 1))
 		fi
 	done
-	check "10 pinned maps ($n)" [ "$n" = 10 ]
+	check "11 pinned maps ($n)" [ "$n" = 11 ]
 	check "every pinned map has BTF" [ "$bad" = 0 ]
 	check "ambit_services dump has named fields" bash -c \
 		"bpftool map dump pinned '$PINS/ambit_services' -j | jq -e '.[0].formatted.value.versions[0].cum_weight != null and .[0].formatted.key.port != null'"

@@ -56,7 +56,9 @@ static const struct verb verbs[] = {
 	  "  --host H            Host header (default: ADDR:PORT)\n"
 	  "Nothing is sent: trace only explains.\n", 0 },
 	{ "stats", "stats [-o json]",
-	  "Per service and backend counters from the data plane.\n", 0 },
+	  "Per service and backend counters from the data plane, then per\n"
+	  "endpoint (ambit-proxy's for an L7 port): connects, and TCP connects\n"
+	  "that failed before they were established.\n", 0 },
 	{ "proxy", "proxy reload",
 	  "Replace the ambit-proxy that ambitd runs (--proxy-bin) with a new\n"
 	  "process of the binary now at that path: the new one takes over the\n"

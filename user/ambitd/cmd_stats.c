@@ -122,6 +122,83 @@ static void stale_summary(const struct destroyer *ds, bool json,
 		  (unsigned long long)st->last_netns);
 }
 
+/* Sum one per-CPU endpoint counter entry. */
+static int ep_stats_sum(int fd, const struct ambit_ep_stats_key *k,
+			struct ambit_ep_stats_val *sum)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct ambit_ep_stats_val *v;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, k, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < ncpu; i++) {
+		sum->connects += v[i].connects;
+		sum->failed += v[i].failed;
+	}
+	free(v);
+	return 0;
+}
+
+static void ep_stats_row(const struct daemon *d,
+			 const struct ambit_ep_stats_key *k,
+			 const struct ambit_ep_stats_val *v, bool json, int n,
+			 struct sbuf *out)
+{
+	const struct img_service *s = svc_by_id(d, k->svc_id);
+	struct ambit_ep_val ep = { .port = k->port, .family = k->family };
+	char name[300] = "(removed)", addr[80] = "-", epa[80];
+
+	memcpy(ep.addr, k->addr, sizeof(ep.addr));
+	ep_str(&ep, epa, sizeof(epa));
+	if (s) {
+		snprintf(name, sizeof(name), "%s/%s", s->svc->ns, s->svc->name);
+		svc_key_str(&s->key, addr, sizeof(addr));
+	}
+	if (!json) {
+		sb_printf(out, "%-28s %-28s %-28s %10llu %9llu\n", name, addr, epa,
+			  (unsigned long long)v->connects,
+			  (unsigned long long)v->failed);
+		return;
+	}
+	sb_printf(out, "%s{\"service\":", n ? ",\n" : "");
+	sb_json_str(out, name);
+	sb_printf(out, ",\"address\":");
+	sb_json_str(out, addr);
+	sb_printf(out, ",\"endpoint\":");
+	sb_json_str(out, epa);
+	sb_printf(out, ",\"connects\":%llu,\"failed\":%llu}",
+		  (unsigned long long)v->connects, (unsigned long long)v->failed);
+}
+
+/* Where connections went: per service port and endpoint (the proxy for
+ * L7 ports), and how many of them never got established. */
+static void ep_stats_table(const struct daemon *d, bool json, struct sbuf *out)
+{
+	struct ambit_ep_stats_key k, prev;
+	struct ambit_ep_stats_val v;
+	bool first = true;
+	int n = 0;
+
+	sb_printf(out, json ? ",\"endpoints\":[" : "\n%-28s %-28s %-28s %10s %9s\n",
+		  "SERVICE", "ADDRESS", "ENDPOINT", "CONNECTS", "FAILED");
+	while (!bpf_map_get_next_key(d->dp.ep_stats_fd, first ? NULL : &prev, &k)) {
+		first = false;
+		prev = k;
+		if (!ep_stats_sum(d->dp.ep_stats_fd, &k, &v))
+			ep_stats_row(d, &k, &v, json, n++, out);
+	}
+	if (json)
+		sb_printf(out, "]");
+}
+
 int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err)
 {
@@ -154,7 +231,10 @@ int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 			stats_row(d, &k, &v, json, n++, out);
 	}
 	if (json)
-		sb_printf(out, "]}\n");
+		sb_printf(out, "]");
+	ep_stats_table(d, json, out);
+	if (json)
+		sb_printf(out, "}\n");
 	return 0;
 }
 

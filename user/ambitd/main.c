@@ -270,8 +270,10 @@ static int restore_config(struct daemon *d)
 	if (err)
 		pr_err("restore data plane: %s %s", strerror(-err), why);
 	else
-		pr_info("restored %zu objects, %zu service ports, %zu enrollments",
-			d->st.objs.n, d->img.n_svcs, d->en.n);
+		pr_info_kv("configuration restored", LOG_STR("file", d->state_path),
+			   LOG_UINT("objects", d->st.objs.n),
+			   LOG_UINT("service_ports", d->img.n_svcs),
+			   LOG_UINT("enrollments", d->en.n));
 	return err;
 }
 
@@ -351,7 +353,8 @@ static void serve_one(struct daemon *d, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (!peer_allowed(fd)) {
 		sb_printf(&err, "error: permission denied: ambitd only serves root\n");
-		pr_warn("refused a non-root client");
+		pr_warn_kv("refused a client: ambitd only serves root",
+			   LOG_STR("socket", d->socket_path));
 	} else if ((ret = proto_recv_request(fd, &rq))) {
 		sb_printf(&err, "error: bad request: %s\n", ret == -EMSGSIZE ?
 			  "too large" : strerror(-ret));
@@ -476,8 +479,9 @@ static int run(struct daemon *d, const struct options *o)
 	if (!err)
 		err = dp_open(&d->dp, o->bpffs, cgroup, &o->sizes);
 	if (!err) {
-		pr_info("programs attached to %s (%s pins in %s)", cgroup,
-			d->dp.adopted ? "adopted" : "new", o->bpffs);
+		pr_info_kv("programs attached", LOG_STR("cgroup", cgroup),
+			   LOG_STR("pins", d->dp.adopted ? "adopted" : "new"),
+			   LOG_STR("bpffs", o->bpffs));
 		err = mapsync_adopt(&d->ms, d->dp.services_fd, d->dp.endpoints_fd,
 				    o->sizes.services);
 	}
@@ -504,7 +508,8 @@ static int run(struct daemon *d, const struct options *o)
 	}
 	if (err)
 		return err;
-	pr_info("ready: serving %s", d->socket_path);
+	pr_info_kv("ready", LOG_STR("socket", d->socket_path),
+		   LOG_STR("log_level", log_level_name(log_get_level())));
 	serve(d);
 	metrics_close(&d->metrics);
 	close(d->listen_fd);
@@ -535,7 +540,8 @@ int main(int argc, char **argv)
 	if (o.teardown) {
 		snprintf(d.dp.bpffs, sizeof(d.dp.bpffs), "%s", o.bpffs);
 		err = dp_teardown(&d.dp);
-		pr_info("teardown of %s: %s", o.bpffs, err ? strerror(-err) : "done");
+		log_kv(err ? LOG_ERR : LOG_INFO, "teardown", LOG_STR("bpffs", o.bpffs),
+		       LOG_STR("result", err ? strerror(-err) : "done"));
 		return err ? 1 : 0;
 	}
 	err = run(&d, &o);
@@ -550,6 +556,6 @@ int main(int argc, char **argv)
 	image_free(&d.img);
 	enroll_set_free(&d.en);
 	store_free(&d.st);
-	pr_info("stopped%s", o.teardown_on_exit ? " and torn down" : "");
+	pr_info_kv("stopped", LOG_STR("teardown", o.teardown_on_exit ? "yes" : "no"));
 	return err ? 1 : 0;
 }
