@@ -225,6 +225,9 @@ static void line_start(struct line *l, int lvl, const char *msg, size_t n)
 	line_value(l, msg, n);
 }
 
+/* Each thread builds its lines in its own buffer. */
+static __thread struct line tls_line;
+
 /* One write per line: lines of concurrent threads never interleave. */
 static void line_emit(struct line *l)
 {
@@ -237,7 +240,7 @@ static void line_emit(struct line *l)
 
 static void log_vmsg(int lvl, const char *fmt, va_list ap)
 {
-	static __thread struct line l;
+	struct line *l = &tls_line;
 	char text[16384];
 	int n;
 
@@ -246,9 +249,9 @@ static void log_vmsg(int lvl, const char *fmt, va_list ap)
 	n = vsnprintf(text, sizeof(text), fmt, ap);
 	if (n < 0)
 		n = 0;
-	line_start(&l, lvl, text, (size_t)n < sizeof(text) ? (size_t)n
-							  : sizeof(text) - 1);
-	line_emit(&l);
+	line_start(l, lvl, text, (size_t)n < sizeof(text) ? (size_t)n
+							 : sizeof(text) - 1);
+	line_emit(l);
 }
 
 void log_msg(int lvl, const char *fmt, ...)
@@ -262,25 +265,25 @@ void log_msg(int lvl, const char *fmt, ...)
 
 void log_fields(int lvl, const char *msg, const struct log_field *f, size_t n)
 {
-	static __thread struct line l;
+	struct line *l = &tls_line;
 	char num[32];
 	size_t i;
 
 	if (!log_enabled(lvl))
 		return;
-	line_start(&l, lvl, msg, strlen(msg));
+	line_start(l, lvl, msg, strlen(msg));
 	for (i = 0; i < n; i++) {
-		line_key(&l, f[i].key);
+		line_key(l, f[i].key);
 		if (f[i].kind == LOG_F_INT)
 			snprintf(num, sizeof(num), "%lld", f[i].i);
 		else if (f[i].kind == LOG_F_UINT)
 			snprintf(num, sizeof(num), "%llu", f[i].u);
 		if (f[i].kind == LOG_F_STR)
-			line_value(&l, f[i].str, f[i].str ? strlen(f[i].str) : 0);
+			line_value(l, f[i].str, f[i].str ? strlen(f[i].str) : 0);
 		else
-			line_value(&l, num, strlen(num));
+			line_value(l, num, strlen(num));
 	}
-	line_emit(&l);
+	line_emit(l);
 }
 
 /* libbpf warnings are ours at info, its info is our debug, and its debug
