@@ -20,6 +20,16 @@
 #define AMBIT_MAP_SOCKHASH "ambit_sockhash"
 #define AMBIT_MAP_PEERS "ambit_peers"
 
+/*
+ * In the state directory, beside the configuration: ambit-proxy serves its
+ * metrics on this unix socket (its last line is the end mark, so ambitd
+ * knows it got them whole), and follows the log level ambitd writes to
+ * the level file.
+ */
+#define AMBIT_PROXY_METRICS_SOCK "ambit-proxy-metrics.sock"
+#define AMBIT_PROXY_METRICS_END "# ambit-proxy metrics end\n"
+#define AMBIT_LOG_LEVEL_FILE "log-level"
+
 /* Links live in a subdirectory, one per attach point. */
 #define AMBIT_LINK_DIR "links"
 

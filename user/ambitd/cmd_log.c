@@ -11,10 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ambit/pin.h"
 #include "daemon.h"
 #include "log.h"
-
-#define LOG_LEVEL_FILE "log-level"
 
 int log_level_publish(const struct daemon *d)
 {
@@ -22,7 +21,7 @@ int log_level_publish(const struct daemon *d)
 	FILE *f;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "%s/" LOG_LEVEL_FILE, d->state_dir);
+	snprintf(path, sizeof(path), "%s/" AMBIT_LOG_LEVEL_FILE, d->state_dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
@@ -55,7 +54,7 @@ int cmd_log_level(struct daemon *d, struct request *rq, struct sbuf *out,
 	ret = log_level_publish(d);
 	if (ret) {
 		sb_printf(err, "error: log-level: ambitd is at %s now, but "
-			  "ambit-proxy was not told: write %s/" LOG_LEVEL_FILE
+			  "ambit-proxy was not told: write %s/" AMBIT_LOG_LEVEL_FILE
 			  ": %s\n", log_level_name(lvl), d->state_dir,
 			  strerror(-ret));
 		return 1;

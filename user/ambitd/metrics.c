@@ -19,14 +19,13 @@
 #include <unistd.h>
 
 #include "ambit-version.h"
+#include "ambit/pin.h"
 #include "connect.skel.h"
 #include "daemon.h"
 #include "log.h"
 #include "prom.h"
 
 #define WALK_BATCH 1024
-/* The last line ambit-proxy writes: what came before it is complete. */
-#define PROXY_END_MARK "# ambit-proxy metrics end\n"
 
 const char *const tx_verb_names[TX_N] = { "apply", "delete", "enroll",
 					  "unenroll" };
@@ -529,7 +528,7 @@ static void render_maps(struct daemon *d, struct sbuf *b)
 /* What the proxy reports, whole, within METRICS_PROXY_MS. */
 static int fetch_proxy(const char *path, struct sbuf *out)
 {
-	const size_t mark = strlen(PROXY_END_MARK);
+	const size_t mark = strlen(AMBIT_PROXY_METRICS_END);
 	__u64 end = now_ms() + METRICS_PROXY_MS, now;
 	struct pollfd p = { .events = POLLIN };
 	struct sockaddr_un sa;
@@ -558,7 +557,7 @@ static int fetch_proxy(const char *path, struct sbuf *out)
 	}
 	close(p.fd);
 	if (!err && (out->len < mark ||
-		     memcmp(out->buf + out->len - mark, PROXY_END_MARK, mark)))
+		     memcmp(out->buf + out->len - mark, AMBIT_PROXY_METRICS_END, mark)))
 		err = -EPROTO; /* cut short: the proxy died while writing */
 	if (!err && out->oom)
 		err = -ENOMEM;

@@ -24,8 +24,6 @@
 #define METRICS_PROXY_MS 2000    /* the proxy has this long to answer */
 #define METRICS_PROXY_MAX (64u << 20)
 #define METRICS_PRUNE_MS 30000   /* how often stale counters are dropped */
-/* ambit-proxy serves its metrics here, in the state directory. */
-#define METRICS_PROXY_SOCK "ambit-proxy-metrics.sock"
 
 struct daemon;
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ambit/pin.h"
 #include "daemon.h"
 #include "log.h"
 #include "prom.h"
@@ -95,7 +96,7 @@ void metrics_init(struct metrics_server *m, const char *state_dir)
 	m->listen_fd = -1;
 	m->conn_fd = -1;
 	snprintf(m->proxy_sock, sizeof(m->proxy_sock), "%s/%s", state_dir,
-		 METRICS_PROXY_SOCK);
+		 AMBIT_PROXY_METRICS_SOCK);
 	clock_gettime(CLOCK_REALTIME, &now);
 	m->start_time = (double)now.tv_sec + now.tv_nsec / 1e9;
 }

@@ -78,9 +78,9 @@ static void usage(FILE *f)
 "                           start (default: ambit-proxy.sock next to --config)\n"
 "  --ready-file PATH        write it once listening\n"
 "  --metrics-socket PATH    serve metrics to ambitd on this unix socket\n"
-"                           (default: " PX_METRICS_SOCK " beside --config;\n"
+"                           (default: " AMBIT_PROXY_METRICS_SOCK " beside --config;\n"
 "                           'off': none). The log level follows the file\n"
-"                           " PX_LOG_LEVEL_FILE " there (ambit log-level)\n"
+"                           " AMBIT_LOG_LEVEL_FILE " there (ambit log-level)\n"
 "  -v, --verbose            more logs\n\n"
 "Replacing a running proxy without refusing a connection: start the new one\n"
 "with the same --config (or --handoff). It takes over the listening sockets,\n"
@@ -351,7 +351,7 @@ static void follow_log_level(void)
 {
 	char buf[PATH_MAX], path[PATH_MAX + 64];
 
-	snprintf(path, sizeof(path), "%s/" PX_LOG_LEVEL_FILE,
+	snprintf(path, sizeof(path), "%s/" AMBIT_LOG_LEVEL_FILE,
 		 state_dir(buf, sizeof(buf)));
 	px_log_level_follow(path);
 }
@@ -367,7 +367,7 @@ static void serve_metrics(const struct options *o)
 
 	if (o->metrics_socket && !strcmp(o->metrics_socket, "off"))
 		return;
-	snprintf(path, sizeof(path), "%s/" PX_METRICS_SOCK,
+	snprintf(path, sizeof(path), "%s/" AMBIT_PROXY_METRICS_SOCK,
 		 state_dir(buf, sizeof(buf)));
 	px_metrics_start(o->metrics_socket ? o->metrics_socket : path);
 }

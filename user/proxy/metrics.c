@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ambit/pin.h"
 #include "log.h"
 #include "prom.h"
 #include "proto.h"
@@ -425,7 +426,7 @@ static void render(struct sbuf *b)
 		    "Requests not in ambit_proxy_requests_total: a worker had no "
 		    "room for another label set.");
 	prom_u64(b, "ambit_proxy_requests_unrecorded_total", NULL, unrecorded);
-	sb_add(b, PX_METRICS_END, strlen(PX_METRICS_END));
+	sb_add(b, AMBIT_PROXY_METRICS_END, strlen(AMBIT_PROXY_METRICS_END));
 }
 
 /* ---- the metrics socket ------------------------------------------------- */

@@ -15,9 +15,6 @@
 
 #define PX_MAX_WORKERS 256
 #define PX_SERIES_SLOTS 4096 /* distinct label sets per worker */
-#define PX_METRICS_SOCK "ambit-proxy-metrics.sock"
-#define PX_METRICS_END "# ambit-proxy metrics end\n"
-#define PX_LOG_LEVEL_FILE "log-level"
 
 struct px_series;
 
