@@ -3,10 +3,27 @@
  * ambit-probe: a test client that reports what a socket saw, so end-to-end
  * tests can assert on it.
  *
- *   ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK]
+ *   ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK] [-u STOPFILE] [-g GENFILE]
  *       connect COUNT times (default 1); per connection print one line
  *       "ok <first line from server> peer=<getpeername>" or "err <ERRNO>".
  *       -m sets SO_MARK on the socket first (as ambit-proxy does).
+ *   ambit-probe http ADDR:PORT PATH [-n COUNT] [-k] [-H 'Name: value']...
+ *                    [-u STOPFILE] [-g GENFILE] [-s]
+ *       COUNT GET requests, each on a new connection (Connection: close),
+ *       or with -k on one keep-alive connection (a new one only when the
+ *       server says it closes). Per request one line:
+ *       "ok <hostname> status=<code> gen=<x-gen header the backend got|->
+ *        conn=<connection number>" for a 2xx answer of ambit-echo, else
+ *       "err <why> status=<code|-> conn=<n>".
+ *       -s waits for a line on stdin before each request (a test drives it).
+ *   -u: stop (before the next attempt) once STOPFILE exists; with -u and
+ *       no -n the count is unlimited.
+ *   -g: GENFILE holds "BEGUN DONE", two configuration generation numbers a
+ *       test's update loop rewrites (by rename) around each change. Each
+ *       line then ends with " win=LO-HI": DONE read before the attempt and
+ *       BEGUN read after it, so the configuration in force during the
+ *       attempt was one of generations LO..HI. http adds " cwin=LO-HI",
+ *       the same window for the connect() of the connection it used.
  *   ambit-probe halfclose ADDR:PORT PATH
  *       send "GET PATH" with Connection: close, shut the socket down for
  *       writing, read the answer to the end; print its status line.
@@ -28,12 +45,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -113,25 +132,93 @@ static int read_line(int fd, char *buf, size_t size)
 	return n ? 0 : -1;
 }
 
-static unsigned int mark;
+/* Options of the tcp and http modes. */
+struct probe_opts {
+	long count;
+	unsigned int mark;
+	const char *stop_file;
+	const char *gen_file;
+	const char *path;
+	const char *headers[16];
+	int n_headers;
+	int keep_alive;
+	int stepped;
+};
+
+static struct probe_opts opt = { .count = 1 };
+
+/* Field @idx (0: BEGUN, 1: DONE) of the generation file; -1 unreadable. */
+static long gen_read(int idx)
+{
+	long v[2] = { -1, -1 };
+	FILE *f = fopen(opt.gen_file, "re");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &v[0], &v[1]) != 2)
+		v[0] = v[1] = -1;
+	fclose(f);
+	return v[idx];
+}
+
+/* The window of generations an attempt saw: DONE before, BEGUN after. */
+struct window {
+	long lo, hi;
+};
+
+static void win_open(struct window *w)
+{
+	w->lo = opt.gen_file ? gen_read(1) : -1;
+}
+
+static void win_close(struct window *w)
+{
+	w->hi = opt.gen_file ? gen_read(0) : -1;
+}
+
+static void win_print(const char *name, const struct window *w)
+{
+	if (opt.gen_file)
+		printf(" %s=%ld-%ld", name, w->lo, w->hi);
+}
+
+static int tcp_connect(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && opt.mark)
+		setsockopt(fd, SOL_SOCKET, SO_MARK, &opt.mark, sizeof(opt.mark));
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
 
 static int tcp_once(const struct sockaddr_storage *ss, socklen_t len)
 {
 	char line[256], peer[80];
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct window w;
+	int fd;
 
-	if (fd >= 0 && mark)
-		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
-	if (fd < 0 || connect(fd, (const struct sockaddr *)ss, len) < 0) {
-		printf("err %s\n", strerrorname_np(errno));
-		if (fd >= 0)
-			close(fd);
+	win_open(&w);
+	fd = tcp_connect(ss, len);
+	win_close(&w);
+	if (fd < 0) {
+		printf("err %s", strerrorname_np(errno));
+		win_print("win", &w);
+		printf("\n");
 		return -1;
 	}
 	peer_str(fd, peer, sizeof(peer));
 	if (read_line(fd, line, sizeof(line)))
 		snprintf(line, sizeof(line), "(no data)");
-	printf("ok %s peer=%s\n", line, peer);
+	printf("ok %s peer=%s", line, peer);
+	win_print("win", &w);
+	printf("\n");
 	close(fd);
 	return 0;
 }
@@ -312,21 +399,290 @@ static int many(const struct sockaddr_storage *ss, socklen_t len, long count,
 	return 0;
 }
 
+/* ---- http ---------------------------------------------------------------- */
+
+#define HTTP_BUF 65536
+
+struct http_answer {
+	int status;
+	int closes;      /* the server said Connection: close */
+	char host[128];  /* ambit-echo's "hostname" */
+	char gen[32];    /* the x-gen request header the backend got */
+	const char *err; /* why the exchange failed; NULL when complete */
+};
+
+/* The value of header @name in @head (lines ending in CRLF, then NUL). */
+static int head_field(const char *head, const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	const char *p = strstr(head, "\r\n");
+
+	for (; p && p[2]; p = strstr(p, "\r\n")) {
+		p += 2;
+		if (!strncasecmp(p, name, nl) && p[nl] == ':') {
+			const char *v = p + nl + 1, *e = strstr(v, "\r\n");
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(out, size, "%.*s", (int)(e - v), v);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The string after @key in ambit-echo's one-line JSON body, or "-". */
+static void json_pick(const char *body, const char *key, char *out, size_t size)
+{
+	const char *p = strstr(body, key);
+	size_t n = 0;
+
+	if (p)
+		p += strlen(key);
+	while (p && p[n] && p[n] != '"' && n + 1 < size)
+		n++;
+	snprintf(out, size, "%.*s", p ? (int)n : 1, p ? p : "-");
+}
+
+/* More bytes within 5 s: >0, 0 at EOF, -1 with errno. */
+static ssize_t read_some(int fd, char *buf, size_t room)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n = poll(&p, 1, 5000);
+
+	if (n == 0)
+		errno = ETIMEDOUT;
+	return n > 0 ? read(fd, buf, room) : -1;
+}
+
+static int fill(int fd, char *buf, size_t *got, size_t want, struct http_answer *a)
+{
+	while (*got < want) {
+		ssize_t n = read_some(fd, buf + *got, want - *got);
+
+		if (n <= 0) {
+			a->err = n ? strerrorname_np(errno) : "EOF";
+			return -1;
+		}
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Head fields that matter: status, framing, Connection: close. */
+static long parse_head(char *head, struct http_answer *a)
+{
+	char v[64];
+	long clen = -1;
+
+	if (sscanf(head, "HTTP/1.%*d %d", &a->status) != 1)
+		a->err = "bad-status-line";
+	if (!head_field(head, "transfer-encoding", v, sizeof(v)))
+		a->err = "chunked"; /* ambit-echo always sends Content-Length */
+	if (!head_field(head, "content-length", v, sizeof(v)))
+		clen = strtol(v, NULL, 10);
+	if (!head_field(head, "connection", v, sizeof(v)) && !strcasecmp(v, "close"))
+		a->closes = 1;
+	if (clen < 0 && !a->err)
+		a->err = "no-content-length";
+	return clen;
+}
+
+/* One response, exactly (nothing may follow it: we never pipeline). */
+static void http_read(int fd, struct http_answer *a)
+{
+	static char buf[HTTP_BUF + 1];
+	size_t got = 0, head_len, want;
+	char *end = NULL;
+	long clen;
+
+	while (!(end = memmem(buf, got, "\r\n\r\n", 4))) {
+		if (got == HTTP_BUF) {
+			a->err = "head-too-large";
+			return;
+		}
+		if (fill(fd, buf, &got, got + 1, a))
+			return;
+	}
+	head_len = (size_t)(end + 4 - buf);
+	buf[head_len - 2] = '\0';
+	clen = parse_head(buf, a);
+	if (a->err)
+		return;
+	if (clen > (long)(HTTP_BUF - head_len)) {
+		a->err = "body-too-large";
+		return;
+	}
+	want = head_len + (size_t)clen;
+	if (got > want)
+		a->err = "bytes-after-response";
+	if (a->err || fill(fd, buf, &got, want, a))
+		return;
+	buf[want] = '\0';
+	json_pick(buf + head_len, "\"hostname\":\"", a->host, sizeof(a->host));
+	json_pick(buf + head_len, "\"x-gen\":[\"", a->gen, sizeof(a->gen));
+}
+
+static int send_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The connection requests go on, reopened when needed. */
+struct http_conn {
+	int fd;
+	long n;          /* connections opened so far */
+	struct window w; /* generations during its connect() */
+};
+
+static void http_connect(const struct sockaddr_storage *ss, socklen_t len,
+			 struct http_conn *c, struct http_answer *a)
+{
+	int e;
+
+	win_open(&c->w);
+	c->fd = tcp_connect(ss, len);
+	e = errno;
+	win_close(&c->w);
+	c->n++;
+	if (c->fd < 0)
+		a->err = strerrorname_np(e);
+}
+
+static void http_print(const struct http_answer *a, const struct http_conn *c,
+		       const struct window *w, int ok)
+{
+	if (ok)
+		printf("ok %s status=%d gen=%s", a->host, a->status, a->gen);
+	else
+		printf("err %s status=%d", a->err ? a->err : "http", a->status);
+	printf(" conn=%ld", c->n);
+	win_print("win", w);
+	win_print("cwin", &c->w);
+	printf("\n");
+}
+
+static int http_once(const struct sockaddr_storage *ss, socklen_t len,
+		     struct http_conn *c, const char *req)
+{
+	struct http_answer a = { .status = -1 };
+	struct window w;
+	int ok;
+
+	win_open(&w);
+	if (c->fd < 0)
+		http_connect(ss, len, c, &a);
+	if (c->fd >= 0 && send_all(c->fd, req, strlen(req)))
+		a.err = strerrorname_np(errno);
+	if (c->fd >= 0 && !a.err)
+		http_read(c->fd, &a);
+	win_close(&w);
+	ok = !a.err && a.status >= 200 && a.status < 300;
+	http_print(&a, c, &w, ok);
+	if (c->fd >= 0 && (!ok || a.closes || !opt.keep_alive)) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return ok ? 0 : -1;
+}
+
+/* Another attempt? Count, stop file, and (-s) a line on stdin. */
+static int more(long done)
+{
+	char line[64];
+
+	if (opt.count >= 0 && done >= opt.count)
+		return 0;
+	if (opt.stop_file && !access(opt.stop_file, F_OK))
+		return 0;
+	return !opt.stepped || fgets(line, sizeof(line), stdin);
+}
+
+static int run_http(const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct http_conn c = { .fd = -1 };
+	char req[4096];
+	long i, fails = 0;
+	int n, k;
+
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: probe\r\n%s",
+		     opt.path, opt.keep_alive ? "" : "Connection: close\r\n");
+	for (k = 0; k < opt.n_headers && n > 0 && (size_t)n < sizeof(req); k++)
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "%s\r\n", opt.headers[k]);
+	if (n <= 0 || (size_t)n + 3 > sizeof(req))
+		return 2;
+	strcat(req, "\r\n");
+	for (i = 0; more(i); i++)
+		fails += http_once(ss, len, &c, req) ? 1 : 0;
+	if (c.fd >= 0)
+		close(c.fd);
+	return fails ? 1 : 0;
+}
+
+static int run_tcp(const struct sockaddr_storage *ss, socklen_t len)
+{
+	long i, fails = 0;
+
+	for (i = 0; more(i); i++)
+		fails += tcp_once(ss, len) ? 1 : 0;
+	return fails ? 1 : 0;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK]\n"
+	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK] [-u STOPFILE] [-g GENFILE]\n"
+			"       ambit-probe http ADDR:PORT PATH [-n COUNT] [-k] [-H 'Name: value']...\n"
+			"                        [-u STOPFILE] [-g GENFILE] [-s]\n"
 			"       ambit-probe halfclose ADDR:PORT PATH\n"
 			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n"
 			"       ambit-probe hold|hold-udp ADDR:PORT [-t SECONDS]\n"
-			"       ambit-probe many ADDR:PORT COUNT SECONDS\n");
+			"       ambit-probe many ADDR:PORT COUNT SECONDS\n"
+			"(the comment at the top of tests/tools/ambit-probe.c says more)\n");
 	exit(2);
+}
+
+/* Options of tcp and http, after MODE and ADDR. */
+static void parse_opts(int argc, char **argv, int http)
+{
+	int c, count_set = 0;
+
+	optind = 3;
+	while ((c = getopt(argc, argv, http ? "n:u:g:H:ks" : "n:m:u:g:")) != -1) {
+		switch (c) {
+		case 'n': opt.count = atol(optarg); count_set = 1; break;
+		case 'm': opt.mark = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'u': opt.stop_file = optarg; break;
+		case 'g': opt.gen_file = optarg; break;
+		case 'k': opt.keep_alive = 1; break;
+		case 's': opt.stepped = 1; break;
+		case 'H':
+			if (opt.n_headers == 16)
+				usage();
+			opt.headers[opt.n_headers++] = optarg;
+			break;
+		default: usage();
+		}
+	}
+	if (!count_set && (opt.stop_file || opt.stepped))
+		opt.count = -1; /* until told to stop */
+	if (http && optind + 1 == argc && argv[optind][0] == '/')
+		opt.path = argv[optind++];
+	if (optind != argc || (http && !opt.path))
+		usage();
 }
 
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	long count = 1, i, fails = 0;
 
 	if (argc < 3 || parse_addr(argv[2], &ss, &len))
 		usage();
@@ -350,17 +706,8 @@ int main(int argc, char **argv)
 				 : (usage(), 2);
 	if (!strcmp(argv[1], "halfclose"))
 		return argc == 4 ? halfclose(&ss, len, argv[3]) : (usage(), 2);
-	if (strcmp(argv[1], "tcp"))
+	if (strcmp(argv[1], "tcp") && strcmp(argv[1], "http"))
 		usage();
-	for (int a = 3; a + 1 < argc; a += 2) {
-		if (!strcmp(argv[a], "-n"))
-			count = atol(argv[a + 1]);
-		else if (!strcmp(argv[a], "-m"))
-			mark = (unsigned int)strtoul(argv[a + 1], NULL, 0);
-		else
-			usage();
-	}
-	for (i = 0; i < count; i++)
-		fails += tcp_once(&ss, len) ? 1 : 0;
-	return fails ? 1 : 0;
+	parse_opts(argc, argv, !strcmp(argv[1], "http"));
+	return !strcmp(argv[1], "tcp") ? run_tcp(&ss, len) : run_http(&ss, len);
 }
