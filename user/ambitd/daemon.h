@@ -44,6 +44,7 @@ struct daemon {
 	struct image img;      /* compiled from st */
 	struct enroll_set en;  /* resolved from st */
 	char state_path[PATH_MAX];
+	char counters_path[PATH_MAX]; /* applies, next to the state they count */
 	char socket_path[PATH_MAX];
 	int listen_fd;
 	__u16 proxy_port;      /* 0: no proxy, L7 services left alone */
@@ -65,6 +66,13 @@ struct daemon {
  */
 int daemon_transact(struct daemon *d, struct candidate *c,
 		    const struct validate_opts *vo, struct sbuf *err);
+
+/**
+ * counters_load() - the apply counters a previous daemon saved in
+ * d->counters_path, so a restart goes on counting. A missing file means
+ * none yet; an unreadable one is logged and counting starts at 0.
+ */
+void counters_load(struct daemon *d);
 
 /** daemon_dry_run() - daemon_transact() up to, not including, publishing. */
 int daemon_dry_run(struct daemon *d, struct candidate *c,

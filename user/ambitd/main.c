@@ -76,7 +76,8 @@ static void usage(FILE *f)
 "                       bpf_sock_destroy where the kernel has it, 6.5+)\n"
 "  --bpffs DIR          pin directory (default " AMBIT_BPFFS_DEFAULT ")\n"
 "  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
-"  --state-dir DIR      persisted configuration (default " AMBIT_STATE_DEFAULT ")\n"
+"  --state-dir DIR      persisted configuration and apply counters\n"
+"                       (default " AMBIT_STATE_DEFAULT ")\n"
 "  --max-services N     service-port map size (default %u)\n"
 "  --max-endpoints N    endpoint map size (default %u)\n"
 "  --teardown-on-exit   detach and unpin everything on SIGTERM/SIGINT\n"
@@ -423,6 +424,8 @@ static int setup_paths(struct daemon *d, const struct options *o)
 	snprintf(d->state_dir, sizeof(d->state_dir), "%s", o->state_dir);
 	snprintf(d->state_path, sizeof(d->state_path), "%s/config.yaml",
 		 o->state_dir);
+	snprintf(d->counters_path, sizeof(d->counters_path), "%s/counters",
+		 o->state_dir);
 	err = mkdir_p(o->state_dir, 0700);
 	if (!err)
 		err = mkdir_p(parent_dir(o->socket, dir, sizeof(dir)), 0755);
@@ -493,6 +496,8 @@ static int run(struct daemon *d, const struct options *o)
 	d->proxy_port = (__u16)o->proxy_port;
 	if (!err)
 		err = restore_config(d);
+	if (!err)
+		counters_load(d);
 	if (!err) {
 		d->listen_fd = listen_socket(d->socket_path);
 		err = d->listen_fd < 0 ? d->listen_fd : 0;

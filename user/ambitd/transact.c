@@ -143,6 +143,46 @@ static int publish(struct daemon *d, struct candidate *c,
 	return ret;
 }
 
+/* Written by rename: a reader sees the old counters or the new ones. */
+static void counters_save(const struct daemon *d)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->counters_path);
+	f = fopen(tmp, "we");
+	if (f)
+		fprintf(f, "applies %llu\napply_errors %llu\n",
+			(unsigned long long)d->applies,
+			(unsigned long long)d->apply_errors);
+	if (!f || fclose(f) || rename(tmp, d->counters_path))
+		pr_warn("save apply counters to %s: %s", d->counters_path,
+			strerror(errno));
+}
+
+void counters_load(struct daemon *d)
+{
+	unsigned long long applies, errors;
+	FILE *f = fopen(d->counters_path, "re");
+	int n;
+
+	if (!f) {
+		if (errno != ENOENT)
+			pr_warn("read %s: %s; apply counters start at 0",
+				d->counters_path, strerror(errno));
+		return;
+	}
+	n = fscanf(f, "applies %llu apply_errors %llu", &applies, &errors);
+	fclose(f);
+	if (n != 2) {
+		pr_warn("%s is malformed; apply counters start at 0",
+			d->counters_path);
+		return;
+	}
+	d->applies = applies;
+	d->apply_errors = errors;
+}
+
 int daemon_transact(struct daemon *d, struct candidate *c,
 		    const struct validate_opts *vo, struct sbuf *err)
 {
@@ -162,8 +202,9 @@ int daemon_transact(struct daemon *d, struct candidate *c,
 	if (!ret)
 		daemon_close_stale(d, &img, &c->all, &en);
 	d->applies++;
+	d->apply_errors += ret != 0;
+	counters_save(d);
 	if (ret) {
-		d->apply_errors++;
 		candidate_free(c);
 		return ret;
 	}
