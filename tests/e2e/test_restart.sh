@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# A daemon restart is invisible: while enrolled clients run L4 traffic (to
+# a plain Service VIP) and L7 traffic (through ambit-proxy, by the
+# canonical route), ambitd is killed with SIGKILL and started again with
+# the same options. Not one connect or request may fail (counted from the
+# clients' own output); configuration, enrollments and counters are the
+# same afterwards; no program or link of this test's cgroup is duplicated.
+# Done twice: with ambit-proxy started on its own, and with ambitd running
+# it (--proxy-bin), where the proxy must outlive the daemon and be adopted.
+source "$(dirname "$0")/lib.sh"
+
+L4_VIP=127.96.5.1:5432
+L7_VIP=127.96.0.10:9080
+STOP=$T/stop
+
+db_yaml() {
+	cat <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {clusterIP: 127.96.5.1, ports: [{name: pg, port: 5432}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: db, labels: {kubernetes.io/service-name: db}}
+addressType: IPv4
+ports: [{name: pg, port: 5432}]
+endpoints: [{addresses: [127.0.6.1]}, {addresses: [127.0.6.2]}]
+EOF
+}
+
+# ---- what must survive -------------------------------------------------------
+
+config_dump() {
+	local what
+	for what in services routes endpoints enrollments; do
+		echo "== $what"
+		ambit get "$what" -o json
+	done
+}
+
+# One line per counter: "service backend connects noEndpoint toProxy
+# noProxy", and per endpoint "service ep=ENDPOINT connects failed 0 0".
+counters() {
+	ambit stats -o json | jq -r '(.counters[] |
+		"\(.service) \(.backend) \(.connects) \(.noEndpoint) \(.toProxy) \(.noProxy)"),
+		((.endpoints // [])[] | "\(.service) ep=\(.endpoint) \(.connects) \(.failed) 0 0")' | sort
+}
+
+# Every counter of $1 is still there in $2, and no smaller.
+counters_kept() {
+	local svc be c ne tp np now
+	while read -r svc be c ne tp np; do
+		now=$(awk -v s="$svc" -v b="$be" '$1 == s && $2 == b' <<<"$2")
+		[ -n "$now" ] || { echo "# counter $svc $be is gone"; return 1; }
+		read -r _ _ c2 ne2 tp2 np2 <<<"$now"
+		if [ "$c2" -lt "$c" ] || [ "$ne2" -lt "$ne" ] || [ "$tp2" -lt "$tp" ] ||
+			[ "$np2" -lt "$np" ]; then
+			echo "# counter $svc $be went back: $c $ne $tp $np -> $now"
+			return 1
+		fi
+	done <<<"$1"
+}
+
+# ambit stats: "applies errors"
+applies() { ambit stats -o json | jq -r '"\(.applies) \(.applyErrors)"'; }
+
+cgroup_id() { stat -c %i "$CG"; }
+
+# Links on this test's cgroup (other tests run their own at the same time).
+links_of_cg() {
+	bpftool link show -j | jq --argjson id "$(cgroup_id)" \
+		'[.[] | select(.cgroup_id == $id)] | length'
+}
+
+# Programs attached to it, as the kernel reports them.
+progs_on_cg() {
+	bpftool cgroup show "$CG" -j | jq length
+}
+
+# Programs that use any of this test's pinned maps: those attached, plus
+# any a daemon loaded and left behind (the sk_msg one hangs on the sockhash).
+progs_of_maps() {
+	local ids
+	ids=$(for m in "$PINS"/ambit_*; do bpftool map show pinned "$m" -j | jq .id; done | jq -s .)
+	bpftool prog show -j | jq --argjson m "$ids" \
+		'[.[] | select(((.map_ids // []) - ((.map_ids // []) - $m)) | length > 0)] | length'
+}
+
+pinned_links() { find "$PINS/links" -mindepth 1 | wc -l; }
+
+bpf_objects() {
+	echo "links=$(links_of_cg) cgroup-progs=$(progs_on_cg)" \
+		"map-progs=$(progs_of_maps) pinned-links=$(pinned_links)"
+}
+
+# ---- the clients -------------------------------------------------------------
+
+CLIENTS=() # "name file" pairs of running probes
+WRK_PID=
+
+start_clients() {
+	rm -f "$STOP" "$T"/cl.*
+	CLIENTS=()
+	start_probe l4 tcp "$L4_VIP"
+	start_probe l7-keepalive-v2 http "$L7_VIP" /reviews/1 -k \
+		-H 'my-favorite-service-mesh: istio'
+	start_probe l7-per-conn-v1 http "$L7_VIP" /reviews/2
+	# wrk on keep-alive connections, paced (1 ms between requests on
+	# each of 4 connections) so it does not starve the rest of the box.
+	echo 'function delay() return 1 end' >"$T/pace.lua"
+	bash -c "$IN_CG" "$NSPATH" "$CG/client" wrk -t1 -c4 -d600s -s "$T/pace.lua" \
+		-H 'my-favorite-service-mesh: istio' "http://$L7_VIP/wrk" >"$T/cl.wrk" 2>&1 &
+	WRK_PID=$!
+	BG_PIDS+=("$WRK_PID")
+}
+
+start_probe() { # NAME MODE ARGS...
+	local name=$1
+	shift
+	bash -c "$IN_CG" "$NSPATH" "$CG/client" "$PROBE" "$@" -u "$STOP" \
+		>"$T/cl.$name" 2>/dev/null &
+	BG_PIDS+=($!)
+	CLIENTS+=("$name $!")
+}
+
+lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+
+# Wait (bounded) until every probe answered N more times: the traffic runs
+# whatever the load on the machine, and no assertion depends on a clock.
+progress() {
+	local n=$1 c name pid want i
+	for c in "${CLIENTS[@]}"; do
+		read -r name pid <<<"$c"
+		want=$(($(lines "$T/cl.$name") + n))
+		for i in $(seq 1 400); do
+			[ "$(lines "$T/cl.$name")" -ge "$want" ] && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		[ "$(lines "$T/cl.$name")" -ge "$want" ] || {
+			echo "# client $name made no progress"
+			return 1
+		}
+	done
+}
+
+stop_clients() {
+	local c name pid
+	touch "$STOP"
+	for c in "${CLIENTS[@]}"; do
+		read -r name pid <<<"$c"
+		wait "$pid"
+	done
+	kill -INT "$WRK_PID" 2>/dev/null
+	wait "$WRK_PID"
+}
+
+# What a client must have seen, every line: "NAME WANTED-BACKEND-REGEX".
+check_client() {
+	local name=$1 want=$2 f=$T/cl.$1 n bad
+	n=$(lines "$f")
+	bad=$(grep -cv "^ok $want " "$f")
+	check "$LABEL: $name: $n attempts across the restart, none failed or misrouted ($bad bad$(
+		[ "$bad" = 0 ] || echo ": $(grep -v "^ok $want " "$f" | sort | uniq -c | head -3 | tr -s ' \n' ' ')"))" \
+		[ "$n" -gt 0 ] && [ "$bad" = 0 ]
+}
+
+check_wrk() {
+	local reqs
+	reqs=$(awk '/requests in/ { print $1 }' "$T/cl.wrk")
+	check "$LABEL: wrk: ${reqs:-no} requests on keep-alive connections, no socket error, all 2xx$(
+		grep -E 'Socket errors|Non-2xx' "$T/cl.wrk" | tr -s ' \n' ' ')" \
+		bash -c "[ '${reqs:-0}' -gt 0 ] && ! grep -qE 'Socket errors|Non-2xx' '$T/cl.wrk'"
+}
+
+# ---- the daemon, two ways --------------------------------------------------
+
+DAEMON_ARGS=(--proxy-port "$PROXY_PORT")
+
+# ambitd with --proxy-bin runs in the test namespace (its proxy does too),
+# outside the attached subtree.
+start_supervising() {
+	mkdir -p "$CG-proxy"
+	bash -c "$IN_CG" "$NSPATH" "$CG-proxy" "$AMBITD" --cgroup "$CG" \
+		--bpffs "$PINS" --socket "$SOCK" --state-dir "$STATE" \
+		--proxy-port "$PROXY_PORT" --proxy-bin "$PROXY" \
+		--proxy-arg --workers --proxy-arg 2 >>"$T/ambitd.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_for "ambitd" test -S "$SOCK" && wait_for "ambitd answering" ambit stats
+}
+
+kill9_daemon() {
+	kill -9 "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	rm -f "$SOCK" # a killed daemon leaves it; the check below waits for the new one
+}
+
+# kill -9 and restart under load. LABEL names the case; RESTART starts the
+# daemon again with the options it had.
+restart_under_load() {
+	local restart=$1 i applies_before cfg_before cfg_after objs_before objs_after st_before st_after
+	cfg_before=$(config_dump)
+	objs_before=$(bpf_objects)
+	start_clients
+	check "$LABEL: clients run before the kill" progress 50
+	st_before=$(counters)
+	applies_before=$(applies)
+	kill9_daemon
+	check "$LABEL: with the daemon dead, traffic still flows" progress 50
+	check "$LABEL: the daemon restarts with the same options" "$restart"
+	check "$LABEL: and traffic still flows after" progress 50
+	stop_clients
+	check_client l4 'db-[ab]'
+	check_client l7-keepalive-v2 'reviews-v2-5d4b-a status=200'
+	check "$LABEL: the keep-alive client kept its one connection" \
+		bash -c "! grep -qv ' conn=1\$' '$T/cl.l7-keepalive-v2'"
+	check_client l7-per-conn-v1 'reviews-v1-7f9c-a status=200'
+	check_wrk
+	cfg_after=$(config_dump)
+	check "$LABEL: services, routes, endpoints and enrollments unchanged" \
+		[ "$cfg_before" = "$cfg_after" ]
+	[ "$cfg_before" = "$cfg_after" ] || diff <(echo "$cfg_before") <(echo "$cfg_after") | head -20
+	st_after=$(counters)
+	check "$LABEL: every counter kept its value across the restart ($(wc -l <<<"$st_before") counters)" \
+		counters_kept "$st_before" "$st_after"
+	check "$LABEL: and so did the apply counters ($applies_before -> $(applies))" \
+		[ "$(applies)" = "$applies_before" ]
+	objs_after=$(bpf_objects)
+	# The killed daemon's programs go once nothing holds them: allow a
+	# moment for the kernel to free them.
+	for i in $(seq 1 100); do
+		[ "$objs_after" = "$objs_before" ] && break
+		sleep 0.05
+		objs_after=$(bpf_objects)
+	done
+	check "$LABEL: no duplicate program or link ($objs_before -> $objs_after)" \
+		[ "$objs_after" = "$objs_before" ]
+}
+
+test_01_setup() {
+	backend db-a --mode tcp --listen 127.0.6.1:5432
+	backend db-b --mode tcp --listen 127.0.6.2:5432
+	backend reviews-v1-7f9c-a --listen 127.0.1.1:9080
+	backend reviews-v2-5d4b-a --listen 127.0.2.1:9080
+	check "daemon starts with a proxy port" start_daemon "${DAEMON_ARGS[@]}"
+	check "services and routes apply" apply < <(reviews_yaml; echo ---; canonical_yaml; echo ---; db_yaml)
+	check "enroll client cgroup" ambit enroll --cgroup "$CG/client" --name client
+	check "proxy starts on its own" start_proxy
+	check "9 links on the test cgroup ($(links_of_cg))" [ "$(links_of_cg)" = 9 ]
+}
+
+test_02_kill9_with_separate_proxy() {
+	LABEL="own proxy"
+	restart_under_load restart_plain
+	check "the proxy that served throughout is the one started before" kill -0 "$PROXY_PID"
+}
+
+restart_plain() { start_daemon "${DAEMON_ARGS[@]}"; }
+
+test_03_kill9_with_supervised_proxy() {
+	local before
+	LABEL="supervised proxy"
+	stop_proxy
+	stop_daemon
+	check "daemon starts running the proxy (--proxy-bin)" start_supervising
+	check "it started the proxy" wait_for "proxy pid" test -s "$STATE/ambit-proxy.pid"
+	check "which serves" wait_for "proxy serving" client "$PROBE" http "$L7_VIP" / -n 1
+	before=$(cat "$STATE/ambit-proxy.pid")
+	restart_under_load start_supervising
+	check "the restarted daemon adopted the proxy ($before -> $(cat "$STATE/ambit-proxy.pid"))" \
+		[ "$before" = "$(cat "$STATE/ambit-proxy.pid")" ]
+	check "no second proxy was started" [ "$(grep -c 'started ambit-proxy' "$T/ambitd.log")" = 1 ]
+}
+
+e2e_setup
+e2e_run
