@@ -10,10 +10,10 @@
 # Done twice: with ambit-proxy started on its own, and with ambitd running
 # it (--proxy-bin), where the proxy must outlive the daemon and be adopted.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/clients.sh"
 
 L4_VIP=127.96.5.1:5432
 L7_VIP=127.96.0.10:9080
-STOP=$T/stop
 
 db_yaml() {
 	cat <<'EOF'
@@ -98,82 +98,23 @@ bpf_objects() {
 
 # ---- the clients -------------------------------------------------------------
 
-CLIENTS=() # "name file" pairs of running probes
-WRK_PID=
-
 start_clients() {
-	rm -f "$STOP" "$T"/cl.*
-	CLIENTS=()
+	rm -f "$T"/cl.*
 	start_probe l4 tcp "$L4_VIP"
 	start_probe l7-keepalive-v2 http "$L7_VIP" /reviews/1 -k \
 		-H 'my-favorite-service-mesh: istio'
 	start_probe l7-per-conn-v1 http "$L7_VIP" /reviews/2
-	# wrk on keep-alive connections, paced (1 ms between requests on
-	# each of 4 connections) so it does not starve the rest of the box.
-	echo 'function delay() return 1 end' >"$T/pace.lua"
-	bash -c "$IN_CG" "$NSPATH" "$CG/client" wrk -t1 -c4 -d600s -s "$T/pace.lua" \
-		-H 'my-favorite-service-mesh: istio' "http://$L7_VIP/wrk" >"$T/cl.wrk" 2>&1 &
-	WRK_PID=$!
-	BG_PIDS+=("$WRK_PID")
-}
-
-start_probe() { # NAME MODE ARGS...
-	local name=$1
-	shift
-	bash -c "$IN_CG" "$NSPATH" "$CG/client" "$PROBE" "$@" -u "$STOP" \
-		>"$T/cl.$name" 2>/dev/null &
-	BG_PIDS+=($!)
-	CLIENTS+=("$name $!")
-}
-
-lines() { wc -l <"$1" 2>/dev/null || echo 0; }
-
-# Wait (bounded) until every probe answered N more times: the traffic runs
-# whatever the load on the machine, and no assertion depends on a clock.
-progress() {
-	local n=$1 c name pid want i
-	for c in "${CLIENTS[@]}"; do
-		read -r name pid <<<"$c"
-		want=$(($(lines "$T/cl.$name") + n))
-		for i in $(seq 1 400); do
-			[ "$(lines "$T/cl.$name")" -ge "$want" ] && break
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		[ "$(lines "$T/cl.$name")" -ge "$want" ] || {
-			echo "# client $name made no progress"
-			return 1
-		}
-	done
-}
-
-stop_clients() {
-	local c name pid
-	touch "$STOP"
-	for c in "${CLIENTS[@]}"; do
-		read -r name pid <<<"$c"
-		wait "$pid"
-	done
-	kill -INT "$WRK_PID" 2>/dev/null
-	wait "$WRK_PID"
+	start_wrk "http://$L7_VIP/wrk" -H 'my-favorite-service-mesh: istio'
 }
 
 # What a client must have seen, every line: "NAME WANTED-BACKEND-REGEX".
 check_client() {
 	local name=$1 want=$2 f=$T/cl.$1 n bad
-	n=$(lines "$f")
+	n=$(client_lines "$f")
 	bad=$(grep -cv "^ok $want " "$f")
 	check "$LABEL: $name: $n attempts across the restart, none failed or misrouted ($bad bad$(
 		[ "$bad" = 0 ] || echo ": $(grep -v "^ok $want " "$f" | sort | uniq -c | head -3 | tr -s ' \n' ' ')"))" \
-		[ "$n" -gt 0 ] && [ "$bad" = 0 ]
-}
-
-check_wrk() {
-	local reqs
-	reqs=$(awk '/requests in/ { print $1 }' "$T/cl.wrk")
-	check "$LABEL: wrk: ${reqs:-no} requests on keep-alive connections, no socket error, all 2xx$(
-		grep -E 'Socket errors|Non-2xx' "$T/cl.wrk" | tr -s ' \n' ' ')" \
-		bash -c "[ '${reqs:-0}' -gt 0 ] && ! grep -qE 'Socket errors|Non-2xx' '$T/cl.wrk'"
+		test "$n" -gt 0 -a "$bad" = 0
 }
 
 # ---- the daemon, two ways --------------------------------------------------
@@ -202,7 +143,7 @@ kill9_daemon() {
 # kill -9 and restart under load. LABEL names the case; RESTART starts the
 # daemon again with the options it had.
 restart_under_load() {
-	local restart=$1 i applies_before cfg_before cfg_after objs_before objs_after st_before st_after
+	local restart=$1 applies_before cfg_before cfg_after objs_before objs_after st_before st_after
 	cfg_before=$(config_dump)
 	objs_before=$(bpf_objects)
 	start_clients
@@ -219,7 +160,7 @@ restart_under_load() {
 	check "$LABEL: the keep-alive client kept its one connection" \
 		bash -c "! grep -qv ' conn=1\$' '$T/cl.l7-keepalive-v2'"
 	check_client l7-per-conn-v1 'reviews-v1-7f9c-a status=200'
-	check_wrk
+	check_wrk "$LABEL: "
 	cfg_after=$(config_dump)
 	check "$LABEL: services, routes, endpoints and enrollments unchanged" \
 		[ "$cfg_before" = "$cfg_after" ]
@@ -232,7 +173,7 @@ restart_under_load() {
 	objs_after=$(bpf_objects)
 	# The killed daemon's programs go once nothing holds them: allow a
 	# moment for the kernel to free them.
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ "$objs_after" = "$objs_before" ] && break
 		sleep 0.05
 		objs_after=$(bpf_objects)
