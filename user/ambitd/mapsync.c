@@ -102,12 +102,17 @@ static struct epset *set_new(__u32 id, const struct ambit_ep_val *eps, __u32 n)
 	return s;
 }
 
-static void set_delete_entries(struct mapsync *ms, __u32 id, __u32 n)
+static void delete_range(struct mapsync *ms, __u32 id, __u32 from, __u32 n)
 {
 	struct ambit_ep_key k = { .set_id = id };
 
-	for (k.index = 0; k.index < n; k.index++)
+	for (k.index = from; k.index < n; k.index++)
 		bpf_map_delete_elem(ms->ep_fd, &k);
+}
+
+static void set_delete_entries(struct mapsync *ms, __u32 id, __u32 n)
+{
+	delete_range(ms, id, 0, n);
 }
 
 static int set_write(struct mapsync *ms, const struct epset *s)
@@ -293,22 +298,26 @@ static void delete_gone(struct mapsync *ms, const struct installed *next,
 	}
 }
 
-static int retire(struct mapsync *ms, const struct epset *s)
+static int retire_range(struct mapsync *ms, __u32 id, __u32 from, __u32 n)
 {
 	struct retired_set *r;
 
 	r = realloc(ms->retired, (ms->n_retired + 1) * sizeof(*r));
 	if (!r) {
 		/* Can't defer: leaking the entries beats a torn lookup. */
-		pr_warn("endpoint set %u not retired: out of memory", s->id);
+		pr_warn("endpoint set %u not retired: out of memory", id);
 		return -ENOMEM;
 	}
 	ms->retired = r;
-	r[ms->n_retired].id = s->id;
-	r[ms->n_retired].n = s->n;
-	r[ms->n_retired].at_ms = now_ms();
+	r[ms->n_retired] = (struct retired_set){ .id = id, .from = from,
+						 .n = n, .at_ms = now_ms() };
 	ms->n_retired++;
 	return 0;
+}
+
+static int retire(struct mapsync *ms, const struct epset *s)
+{
+	return retire_range(ms, s->id, 0, s->n);
 }
 
 /*
@@ -382,7 +391,7 @@ void mapsync_reap(struct mapsync *ms, __u64 now)
 		struct retired_set *r = &ms->retired[i];
 
 		if (now - r->at_ms >= MAPSYNC_GRACE_MS)
-			set_delete_entries(ms, r->id, r->n);
+			delete_range(ms, r->id, r->from, r->n);
 		else
 			ms->retired[out++] = *r;
 	}
@@ -454,6 +463,87 @@ static int adopt_service(struct mapsync *ms, const struct installed *in)
 	return 0;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	const struct ambit_ep_key *x = a, *y = b;
+
+	if (x->set_id != y->set_id)
+		return x->set_id < y->set_id ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Every key of the endpoint map, sorted by set and index. */
+static struct ambit_ep_key *all_ep_keys(int fd, size_t *n)
+{
+	struct ambit_ep_key k, prev, *v = NULL, *bigger;
+	size_t cap = 0;
+	bool first = true;
+
+	*n = 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &prev, &k)) {
+		first = false;
+		prev = k;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			bigger = realloc(v, cap * sizeof(*v));
+			if (!bigger) {
+				free(v);
+				return NULL;
+			}
+			v = bigger;
+		}
+		v[(*n)++] = k;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), key_cmp);
+	return v ? v : calloc(1, sizeof(*v));
+}
+
+static int set_id_cmp(const void *a, const void *b)
+{
+	__u32 x = (*(struct epset *const *)a)->id, y = (*(struct epset *const *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Entries beyond what the adopted sets hold: sets a killed daemon had
+ * retired but not yet deleted. A connect may still be reading them (the
+ * grace period), so they are retired again, not deleted now; and no new
+ * set may take their ids before they are gone. Keys and sets are walked
+ * together, both in id order.
+ */
+static int adopt_strays(struct mapsync *ms)
+{
+	size_t n, i, j, s = 0;
+	struct ambit_ep_key *keys = all_ep_keys(ms->ep_fd, &n);
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	if (ms->n_sets)
+		qsort(ms->sets, ms->n_sets, sizeof(*ms->sets), set_id_cmp);
+	for (i = 0; i < n && !err; i = j) {
+		__u32 id = keys[i].set_id, live = 0;
+
+		while (s < ms->n_sets && ms->sets[s]->id < id)
+			s++;
+		if (s < ms->n_sets && ms->sets[s]->id == id)
+			live = ms->sets[s]->n;
+		for (j = i; j < n && keys[j].set_id == id; j++)
+			;
+		if (id >= ms->next_set_id)
+			ms->next_set_id = id + 1;
+		if (keys[j - 1].index < live)
+			continue;
+		pr_info("endpoint set %u: entries %u..%u are no service's: "
+			"retired", id, live, keys[j - 1].index);
+		err = retire_range(ms, id, live, keys[j - 1].index + 1);
+	}
+	free(keys);
+	return err;
+}
+
 int mapsync_adopt(struct mapsync *ms, int svc_fd, int ep_fd, __u32 max_services)
 {
 	struct ambit_svc_key key, prev;
@@ -484,5 +574,5 @@ int mapsync_adopt(struct mapsync *ms, int svc_fd, int ep_fd, __u32 max_services)
 	}
 	if (ms->n_inst)
 		qsort(ms->inst, ms->n_inst, sizeof(*ms->inst), inst_cmp);
-	return err;
+	return err ? err : adopt_strays(ms);
 }

@@ -34,9 +34,12 @@ struct installed {
 	struct ambit_svc_val val;
 };
 
+/* Entries [from, n) of set @id, to delete once the grace period is over. */
 struct retired_set {
 	__u32 id;
+	__u32 from;
 	__u32 n;
+	__u32 pad;
 	__u64 at_ms;
 };
 
@@ -58,7 +61,9 @@ struct mapsync {
 
 /**
  * mapsync_adopt() - start from what the pinned maps hold (a previous daemon
- * may have filled them): learn installed services, sets and ids.
+ * may have filled them): learn installed services, sets and ids. Endpoint
+ * entries no service refers to (a daemon killed within the grace period
+ * of retiring a set left them) are retired, as that daemon would have.
  * Return: 0 or -errno.
  */
 int mapsync_adopt(struct mapsync *ms, int svc_fd, int ep_fd, __u32 max_services);
