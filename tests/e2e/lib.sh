@@ -212,6 +212,11 @@ not_ok() {
 	echo "not ok - $*"
 }
 
+# all_true 'COND && COND ...': for check, which sees one command only
+# (`check D [ a ] && [ b ]` would check just the first). Evaluated in the
+# caller's scope, so its locals are visible.
+all_true() { eval "$1"; }
+
 # check DESCRIPTION COMMAND...: ok when the command succeeds.
 check() {
 	local what=$1

@@ -140,7 +140,7 @@ test_02_redirect_to_version() {
 	check "reviews-v2 VIP reaches only v2 ($out)" [ "$out" = "v2-a=20 err=0" ]
 	out=$(client "$PROBE" tcp 127.96.1.1:9080 -n 100 | tally)
 	check "reviews-v1 VIP spreads over its 2 ready endpoints ($out)" \
-		[ "$(count_of v1-a "$out")" -gt 20 ] && [ "$(count_of v1-b "$out")" -gt 20 ]
+		all_true '[ "$(count_of v1-a "$out")" -gt 20 ] && [ "$(count_of v1-b "$out")" -gt 20 ]'
 }
 
 test_03_weights_70_30() {
@@ -149,8 +149,8 @@ test_03_weights_70_30() {
 	v1=$(($(count_of v1-a "$out") + $(count_of v1-b "$out")))
 	v2=$(count_of v2-a "$out")
 	check "1000 connects, none failed ($out)" [ "$(count_of err "$out")" = 0 ]
-	check "v1 gets 70% +-5% ($v1/1000)" [ "$v1" -ge 650 ] && [ "$v1" -le 750 ]
-	check "v2 gets 30% +-5% ($v2/1000)" [ "$v2" -ge 250 ] && [ "$v2" -le 350 ]
+	check "v1 gets 70% +-5% ($v1/1000)" all_true '[ "$v1" -ge 650 ] && [ "$v1" -le 750 ]'
+	check "v2 gets 30% +-5% ($v2/1000)" all_true '[ "$v2" -ge 250 ] && [ "$v2" -le 350 ]'
 	check "weight 0 gets nothing" [ "$(count_of v3-a "$out")" = 0 ]
 	check "nothing reached the VIP itself" [ "$(count_of untouched "$out")" = 0 ]
 }
@@ -175,8 +175,8 @@ test_06_ipv6_vip() {
 	local out
 	out=$(client "$PROBE" tcp '[fd00:96::10]:80' -n 60 | tally)
 	check "IPv6 VIP reaches both v6 endpoints ($out)" \
-		[ "$(count_of v6-a "$out")" -gt 5 ] && [ "$(count_of v6-b "$out")" -gt 5 ] &&
-		[ "$(count_of err "$out")" = 0 ]
+		all_true '[ "$(count_of v6-a "$out")" -gt 5 ] && [ "$(count_of v6-b "$out")" -gt 5 ] &&
+		[ "$(count_of err "$out")" = 0 ]'
 	out=$(client "$PROBE" tcp '[fd00:96::10]:80')
 	check "IPv6 getpeername returns the VIP ($out)" grep -q 'peer=\[fd00:96::10\]:80$' <<<"$out"
 }
@@ -230,8 +230,8 @@ test_10_kill9_restart() {
 	wait "$loop"
 	out=$(tally <"$log")
 	check "3000 connects across kill -9 and restart, zero failed ($out)" \
-		[ "$(count_of err "$out")" = 0 ] && [ "$(grep -c '^ok' "$log")" = 3000 ] &&
-		[ "$(count_of untouched "$out")" = 0 ]
+		all_true '[ "$(count_of err "$out")" = 0 ] && [ "$(grep -c "^ok" "$log")" = 3000 ] &&
+		[ "$(count_of untouched "$out")" = 0 ]'
 	after=$(links_count)
 	check "no duplicate links after restart ($before -> $after)" [ "$before" = "$after" ]
 	check "routes restored" bash -c "'$AMBIT' --socket '$SOCK' get routes | grep -q reviews"
@@ -295,8 +295,8 @@ test_11_malformed_matrix() {
 	out=$(client "$PROBE" tcp 127.96.0.10:9080 -n 300 | tally)
 	v1=$(($(count_of v1-a "$out") + $(count_of v1-b "$out")))
 	check "previous route still fully in force ($out)" \
-		[ "$v1" -ge 180 ] && [ "$v1" -le 240 ] && [ "$(count_of err "$out")" = 0 ] &&
-		[ "$(count_of v3-a "$out")" = 0 ]
+		all_true '[ "$v1" -ge 180 ] && [ "$v1" -le 240 ] && [ "$(count_of err "$out")" = 0 ] &&
+		[ "$(count_of v3-a "$out")" = 0 ]'
 }
 
 test_12_bpftool_named_fields() {

@@ -259,8 +259,8 @@ test_10_weights_per_request() {
 	out=$(client curl -sS -K "$T/wurls" -w '\n' | jq -r .hostname | sort | uniq -c)
 	a=$(awk '$2 == "web-a-1111-a" { print $1 }' <<<"$out")
 	b=$(awk '$2 == "web-b-2222-b" { print $1 }' <<<"$out")
-	check "70% +-5% per request on keep-alive (${a:-0}/1000)" [ "${a:-0}" -ge 650 ] && [ "${a:-0}" -le 750 ]
-	check "30% +-5% (${b:-0}/1000)" [ "${b:-0}" -ge 250 ] && [ "${b:-0}" -le 350 ]
+	check "70% +-5% per request on keep-alive (${a:-0}/1000)" all_true '[ "${a:-0}" -ge 650 ] && [ "${a:-0}" -le 750 ]'
+	check "30% +-5% (${b:-0}/1000)" all_true '[ "${b:-0}" -ge 250 ] && [ "${b:-0}" -le 350 ]'
 	check "weight 0 never, and nothing else ($(echo $out))" [ "$(wc -l <<<"$out")" = 2 ]
 }
 
