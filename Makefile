@@ -27,7 +27,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(OUT)/%,%,$(2))";
 endif
 
-LIBS := libbpf libelf zlib yaml-0.1 libpcre2-8
+LIBS := libbpf libelf zlib yaml-0.1 libpcre2-8 jansson
 LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
 LIB_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null)
 

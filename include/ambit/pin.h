@@ -6,6 +6,8 @@
 #define AMBIT_BPFFS_DEFAULT "/sys/fs/bpf/ambit"
 #define AMBIT_SOCKET_DEFAULT "/run/ambit/ambitd.sock"
 #define AMBIT_STATE_DEFAULT "/var/lib/ambit"
+/* Where container runtimes keep pods' network namespaces. */
+#define AMBIT_NETNS_DIR_DEFAULT "/var/run/netns"
 
 /* Map names as pinned under the bpffs dir (LIBBPF_PIN_BY_NAME). */
 #define AMBIT_MAP_SERVICES "ambit_services"

@@ -1169,7 +1169,8 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown kind",
 	  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n",
 	  AT "2:7: document 1: kind: unsupported kind \"Deployment\": ambit "
-	     "reads Service, EndpointSlice, HTTPRoute and Enrollment" },
+	     "reads Service, EndpointSlice, HTTPRoute, Enrollment, Pod and "
+	     "Namespace" },
 	{ "wrong apiVersion",
 	  "apiVersion: v1\nkind: HTTPRoute\nmetadata: {name: r}\n",
 	  AT "1:13: document 1: apiVersion: must be "

@@ -15,13 +15,17 @@
 #include <unistd.h>
 
 #include "ambit/pin.h"
+#include "ctl.h"
 #include "proto.h"
+#include "sync.h"
+
+enum { ARGS_ONLY = 0, TAKES_FILE, CLIENT_SIDE };
 
 struct verb {
 	const char *name;
 	const char *usage;
 	const char *help;
-	int takes_file;
+	int how; /* ARGS_ONLY, TAKES_FILE (apply -f) or CLIENT_SIDE (sync) */
 };
 
 static const struct verb verbs[] = {
@@ -70,6 +74,45 @@ static const struct verb verbs[] = {
 	  "follows: the daemon writes the level to <state-dir>/log-level, which\n"
 	  "the proxy watches. 'trace' adds libbpf's own debug output. A\n"
 	  "restarted daemon starts at its command-line level again (-v: debug).\n", 0 },
+	{ "sync", "sync [-f FILE|-] [--source KIND[,KIND...]] [--resync LIST] "
+	  "[--no-resync] [--settle MS] [--max-batch N]",
+	  "Keep ambitd in step with Kubernetes: read the watch events of\n"
+	  "  kubectl get KIND -A --watch --output-watch-events -o json\n"
+	  "from stdin (or FILE) and apply them as they come: ADDED and MODIFIED\n"
+	  "create or replace an object (an older resourceVersion than the one\n"
+	  "ambitd has is ignored), DELETED deletes it. Kinds: Service,\n"
+	  "EndpointSlice, HTTPRoute, Pod, Namespace. Events that arrive together\n"
+	  "are applied as one transaction. A bad object is reported with its\n"
+	  "event number, kind, namespace and name, and skipped; the others go\n"
+	  "on. Routes may name Services that arrive later.\n"
+	  "The first burst of events (kubectl lists what exists as ADDED events)\n"
+	  "is a full list: objects of the synced kinds that ambitd has and the\n"
+	  "list lacks are deleted.\n"
+	  "  --source KINDS    the kinds this stream carries (default: all five);\n"
+	  "                    a full list deletes only objects of these kinds\n"
+	  "  --resync LIST     first replace the synced kinds with the objects of\n"
+	  "                    LIST, a `kubectl get KIND -A -o json` List (also\n"
+	  "                    right when a kind has no objects at all)\n"
+	  "  --no-resync       the stream's first burst is not a full list\n"
+	  "  --settle MS       the first burst ends after MS quiet (default 500)\n"
+	  "  --max-batch N     events per transaction at most (default 1000)\n"
+	  "Exit status: 0 when the stream ends cleanly; 1 on malformed or\n"
+	  "truncated JSON, an ERROR event (the watch must restart), or when\n"
+	  "ambitd cannot be reached.\n", CLIENT_SIDE },
+	{ "pod", "pod attach --namespace NS --name POD --netns PATH "
+	  "[--container-id ID] [--ip ADDR]...\n"
+	  "        ambit pod detach --namespace NS --name POD [--netns PATH] "
+	  "[--container-id ID]",
+	  "Tell ambitd which network namespace a pod has (what the ambit-cni\n"
+	  "plugin does on CNI ADD and DEL). An attached pod is enrolled when its\n"
+	  "labels say so: label istio.io/dataplane-mode=ambient or\n"
+	  "ambit.io/mode=ambient on its Namespace or the pod itself (the Pod and\n"
+	  "Namespace objects come from `ambit sync`); the value none on the pod\n"
+	  "opts it out. Without a Pod object yet, the namespace's label decides\n"
+	  "until it arrives. Labels that change later enroll or unenroll it.\n"
+	  "detach forgets the pod and unenrolls it; a detach naming another\n"
+	  "netns or container id than the attached one is ignored (a late DEL\n"
+	  "of an old sandbox). Both are idempotent.\n", 0 },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
@@ -128,54 +171,22 @@ static int read_input(const char *path, char **buf, size_t *len)
 	return *len > PROTO_MAX_BODY ? -EFBIG : 0;
 }
 
-static int connect_daemon(const char *path)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	if (unix_addr(&sa, path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 static int call_daemon(const char *sock, int argc, char **argv,
 		       const char *body, size_t len)
 {
-	uint32_t code;
-	char *out, *err;
-	int fd = connect_daemon(sock), ret;
+	struct ctl_reply rep;
+	int ret = ctl_call(sock, argc, argv, body, len, &rep);
 
-	if (fd < 0) {
-		fprintf(stderr, "error: cannot reach ambitd at %s: %s\n", sock,
-			strerror(-fd));
-		return 1;
-	}
-	/* A daemon that refuses us answers without reading the request: the
-	 * send then fails, but its reply is still there to read. */
-	ret = proto_send_request(fd, argc, argv, body, len);
-	if (!proto_recv_reply(fd, &code, &out, &err))
-		ret = 0;
-	else if (!ret)
-		ret = -EPROTO;
-	close(fd);
 	if (ret) {
-		fprintf(stderr, "error: talking to ambitd: %s\n", strerror(-ret));
+		fprintf(stderr, "error: cannot reach ambitd at %s: %s\n", sock,
+			strerror(-ret));
 		return 1;
 	}
-	fputs(out, stdout);
-	fputs(err, stderr);
-	free(out);
-	free(err);
-	return code ? 1 : 0;
+	fputs(rep.out, stdout);
+	fputs(rep.err, stderr);
+	ret = rep.code ? 1 : 0;
+	ctl_reply_free(&rep);
+	return ret;
 }
 
 /* apply/delete: take -f FILE out of the arguments and send its content. */
@@ -255,7 +266,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: too many arguments\n");
 		return 1;
 	}
-	if (v->takes_file)
+	if (v->how == TAKES_FILE)
 		return run_with_file(sock, argc - i, argv + i);
+	if (v->how == CLIENT_SIDE)
+		return sync_main(sock, argc - i, argv + i);
 	return call_daemon(sock, argc - i, argv + i, NULL, 0);
 }

@@ -36,6 +36,23 @@ enum tx_verb { TX_APPLY, TX_DELETE, TX_ENROLL, TX_UNENROLL, TX_N };
 
 /* Their command names: "apply", ... */
 extern const char *const tx_verb_names[TX_N];
+#define POD_BIND_MAX_IPS 8
+
+/* Which network namespace a pod has: told by CNI, or found by address. */
+struct pod_binding {
+	char *ns;           /* the pod, malloc'd */
+	char *name;
+	char *netns;        /* its network namespace path */
+	char *container_id; /* the CNI sandbox, NULL when not known */
+	struct ip_addr ips[POD_BIND_MAX_IPS];
+	size_t n_ips;
+	bool discovered;    /* found in --netns-dir, not attached by CNI */
+};
+
+struct pod_table {
+	struct pod_binding *v;
+	size_t n, cap;
+};
 
 struct daemon {
 	struct dataplane dp;
@@ -56,6 +73,9 @@ struct daemon {
 	__u64 tx_errors[TX_N]; /* ... and those refused */
 	struct metrics_server metrics;
 	char state_dir[PATH_MAX];
+	struct pod_table pods;     /* pod -> netns, persisted in pods_path */
+	char pods_path[PATH_MAX];
+	char netns_dir[PATH_MAX];  /* where pods' namespaces are found */
 };
 
 /**
@@ -93,12 +113,46 @@ void daemon_stale_tick(struct daemon *d, __u64 now);
 
 /**
  * enroll_resolve() - netns cookies / cgroup ids for every Enrollment in
- * @all. With @strict an unresolvable path is an error in @dg (apply);
- * without, it is recorded in the entry (restore at start-up).
- * Return: 0, -EINVAL (strict), -ENOMEM.
+ * @all. An unresolvable path of an Enrollment in @checked (the objects a
+ * change brings) is an error in @dg; any other is recorded in its entry
+ * (a workload that went away since; restore at start-up passes NULL).
+ * Return: 0, -EINVAL, -ENOMEM.
  */
 int enroll_resolve(const struct objvec *all, struct enroll_set *out,
-		   struct diags *dg, bool strict);
+		   struct diags *dg, const struct objvec *checked);
+
+/* ---- pods (pods.c): enrollment by labels ---------------------------------- */
+
+/**
+ * pods_derive() - make the Enrollments ambitd manages in candidate @c
+ * match its pods: one for each attached pod whose labels (its Pod and
+ * Namespace objects in @c) put it in the mesh, none for any other.
+ * Return: 0 or -ENOMEM.
+ */
+int pods_derive(struct daemon *d, struct candidate *c);
+
+/**
+ * pods_start() - at start-up: read the persisted pod table, drop pods
+ * whose namespace is gone, find namespaces of pods that have none, and
+ * bring the managed Enrollments in line. Problems are logged.
+ */
+void pods_start(struct daemon *d);
+
+/**
+ * pods_after_sync() - Pods arrived: find the namespaces of those that have
+ * none (by their addresses, in --netns-dir), forget discovered ones whose
+ * Pod is gone, and re-derive if that changed anything. Messages to @out.
+ */
+void pods_after_sync(struct daemon *d, struct sbuf *out);
+
+/**
+ * pods_find() - the binding of pod @ns/@name, or NULL.
+ */
+const struct pod_binding *pods_find(const struct daemon *d, const char *ns,
+				    const char *name);
+
+/** pods_free() - release the pod table. */
+void pods_free(struct daemon *d);
 
 /** enroll_sync() - make the enroll map hold exactly @en. 0 or -errno. */
 int enroll_sync(int map_fd, const struct enroll_set *en);
@@ -133,5 +187,9 @@ int cmd_log_level(struct daemon *d, struct request *rq, struct sbuf *out,
  * where ambit-proxy picks it up (it watches the directory). 0 or -errno.
  */
 int log_level_publish(const struct daemon *d);
+int cmd_pod(struct daemon *d, struct request *rq, struct sbuf *out,
+	    struct sbuf *err);
+int cmd_sync(struct daemon *d, struct request *rq, struct sbuf *out,
+	     struct sbuf *err);
 
 #endif

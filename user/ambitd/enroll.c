@@ -25,8 +25,19 @@ static void resolve_one(const struct object *o, struct enrolled *e)
 		e->id = 0;
 }
 
+static bool is_in(const struct objvec *v, const struct object *o)
+{
+	size_t i;
+
+	for (i = 0; v && i < v->n; i++) {
+		if (v->v[i] == o)
+			return true;
+	}
+	return false;
+}
+
 int enroll_resolve(const struct objvec *all, struct enroll_set *out,
-		   struct diags *dg, bool strict)
+		   struct diags *dg, const struct objvec *checked)
 {
 	size_t i;
 	int ret = 0;
@@ -43,7 +54,7 @@ int enroll_resolve(const struct objvec *all, struct enroll_set *out,
 			continue;
 		resolve_one(o, e);
 		out->n++;
-		if (e->err && strict) {
+		if (e->err && is_in(checked, o)) {
 			diag_add(dg, &o->pos, "spec", "cannot enroll %s %s: %s",
 				 o->enr.cgroup_path ? "cgroup" : "netns",
 				 o->enr.cgroup_path ? o->enr.cgroup_path

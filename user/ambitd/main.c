@@ -26,6 +26,7 @@ struct options {
 	const char *bpffs;
 	const char *socket;
 	const char *state_dir;
+	const char *netns_dir;
 	struct dp_sizes sizes;
 	bool teardown;
 	bool teardown_on_exit;
@@ -78,6 +79,9 @@ static void usage(FILE *f)
 "  --socket PATH        control socket (default " AMBIT_SOCKET_DEFAULT ")\n"
 "  --state-dir DIR      persisted configuration and apply counters\n"
 "                       (default " AMBIT_STATE_DEFAULT ")\n"
+"  --netns-dir DIR      where pods' network namespaces are, to find those of\n"
+"                       pods that existed before ambitd by their addresses\n"
+"                       (default " AMBIT_NETNS_DIR_DEFAULT ")\n"
 "  --max-services N     service-port map size (default %u)\n"
 "  --max-endpoints N    endpoint map size (default %u)\n"
 "  --teardown-on-exit   detach and unpin everything on SIGTERM/SIGINT\n"
@@ -122,6 +126,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
+		{ "netns-dir", required_argument, NULL, 'n' },
 		{ "max-services", required_argument, NULL, 'S' },
 		{ "max-endpoints", required_argument, NULL, 'E' },
 		{ "teardown", no_argument, NULL, 'T' },
@@ -149,6 +154,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'b': o->bpffs = optarg; break;
 		case 's': o->socket = optarg; break;
 		case 'd': o->state_dir = optarg; break;
+		case 'n': o->netns_dir = optarg; break;
 		case 'S': if (parse_u32(optarg, &o->sizes.services)) goto bad; break;
 		case 'E': if (parse_u32(optarg, &o->sizes.endpoints)) goto bad; break;
 		case 'T': o->teardown = true; break;
@@ -262,7 +268,7 @@ static int restore_config(struct daemon *d)
 		diags_free(&dg);
 		return err;
 	}
-	enroll_resolve(&d->st.objs, &d->en, NULL, false);
+	enroll_resolve(&d->st.objs, &d->en, NULL, NULL);
 	err = compile_image(&d->st.objs, &d->img);
 	if (!err)
 		err = mapsync_apply(&d->ms, &d->img, why, sizeof(why));
@@ -291,6 +297,7 @@ static const struct {
 	{ "trace", cmd_trace },       { "stats", cmd_stats },
 	{ "proxy", cmd_proxy },
 	{ "log-level", cmd_log_level },
+	{ "pod", cmd_pod },           { "sync", cmd_sync },
 };
 
 /*
@@ -426,6 +433,9 @@ static int setup_paths(struct daemon *d, const struct options *o)
 		 o->state_dir);
 	snprintf(d->counters_path, sizeof(d->counters_path), "%s/counters",
 		 o->state_dir);
+	snprintf(d->pods_path, sizeof(d->pods_path), "%s/pods.json",
+		 o->state_dir);
+	snprintf(d->netns_dir, sizeof(d->netns_dir), "%s", o->netns_dir);
 	err = mkdir_p(o->state_dir, 0700);
 	if (!err)
 		err = mkdir_p(parent_dir(o->socket, dir, sizeof(dir)), 0755);
@@ -498,6 +508,8 @@ static int run(struct daemon *d, const struct options *o)
 		err = restore_config(d);
 	if (!err)
 		counters_load(d);
+	if (!err)
+		pods_start(d);
 	if (!err) {
 		d->listen_fd = listen_socket(d->socket_path);
 		err = d->listen_fd < 0 ? d->listen_fd : 0;
@@ -528,6 +540,7 @@ int main(int argc, char **argv)
 		.bpffs = AMBIT_BPFFS_DEFAULT,
 		.socket = AMBIT_SOCKET_DEFAULT,
 		.state_dir = AMBIT_STATE_DEFAULT,
+		.netns_dir = AMBIT_NETNS_DIR_DEFAULT,
 		.sizes = { AMBIT_DEF_SERVICES, AMBIT_DEF_ENDPOINTS, AMBIT_DEF_ENROLL },
 		.proxy_mark = AMBIT_PROXY_MARK_DEFAULT,
 		/* on: it wins in make bench (tests/bench/l7.sh) */
@@ -561,6 +574,7 @@ int main(int argc, char **argv)
 	image_free(&d.img);
 	enroll_set_free(&d.en);
 	store_free(&d.st);
+	pods_free(&d);
 	pr_info_kv("stopped", LOG_STR("teardown", o.teardown_on_exit ? "yes" : "no"));
 	return err ? 1 : 0;
 }

@@ -88,7 +88,9 @@ static int prepare(struct daemon *d, struct candidate *c,
 		report_diags(err, "invalid configuration, nothing applied", &dg);
 		return ret;
 	}
-	ret = enroll_resolve(&c->all, en, &dg, true);
+	/* Only what this change brings must resolve: a workload that went
+	 * away since it was enrolled must not block unrelated changes. */
+	ret = enroll_resolve(&c->all, en, &dg, &c->incoming);
 	if (ret) {
 		report_diags(err, "enrollment failed, nothing applied", &dg);
 		enroll_set_free(en);
@@ -183,6 +185,19 @@ void counters_load(struct daemon *d)
 	d->apply_errors = errors;
 }
 
+/* The Enrollments labels ask for go in with every change (pods.c). */
+static int derive(struct daemon *d, struct candidate *c, struct sbuf *err)
+{
+	int ret = pods_derive(d, c);
+
+	if (ret) {
+		sb_printf(err, "error: enrollment by labels: %s, nothing "
+			  "applied\n", strerror(-ret));
+		candidate_free(c);
+	}
+	return ret;
+}
+
 int daemon_transact(struct daemon *d, struct candidate *c,
 		    const struct validate_opts *vo, struct sbuf *err)
 {
@@ -190,6 +205,13 @@ int daemon_transact(struct daemon *d, struct candidate *c,
 	struct image img = {};
 	int ret;
 
+	ret = derive(d, c, err);
+	if (ret)
+		return ret;
+	if (!c->incoming.n && !c->leaving.n) {
+		candidate_free(c); /* nothing to do */
+		return 0;
+	}
 	ret = prepare(d, c, vo, &en, &img, err);
 	if (!ret) {
 		ret = publish(d, c, &en, &img, err);
@@ -221,7 +243,11 @@ int daemon_dry_run(struct daemon *d, struct candidate *c,
 {
 	struct enroll_set en = {};
 	struct image img = {};
-	int ret = prepare(d, c, vo, &en, &img, err);
+	int ret = derive(d, c, err);
+
+	if (ret)
+		return ret;
+	ret = prepare(d, c, vo, &en, &img, err);
 
 	if (!ret) {
 		image_free(&img);

@@ -35,9 +35,12 @@ void diag_add(struct diags *d, const struct src_pos *pos, const char *path,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (pos && pos->file)
+	/* Line 0: input without positions (JSON); the file names the spot. */
+	if (pos && pos->file && pos->line > 0)
 		snprintf(where, sizeof(where), "%s:%d:%d: document %d: ",
 			 pos->file, pos->line, pos->col, pos->doc);
+	else if (pos && pos->file)
+		snprintf(where, sizeof(where), "%s: ", pos->file);
 	if (asprintf(&msg, "%s%s%s%s", where, path ? path : "",
 		     path && *path ? ": " : "", text) < 0)
 		msg = NULL;

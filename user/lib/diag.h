@@ -2,7 +2,9 @@
 /*
  * Diagnostics: errors about user input, each rendered once as
  *   FILE:LINE:COL: document N: FIELD.PATH: message
- * so a user can jump straight to the offending spot.
+ * so a user can jump straight to the offending spot. Input without
+ * positions (JSON from `ambit sync`) has line 0 and a FILE that says where
+ * ("<stdin>: event 12: Service shop/web"):  FILE: FIELD.PATH: message
  */
 #ifndef AMBIT_DIAG_H
 #define AMBIT_DIAG_H

@@ -16,6 +16,8 @@
 
 #include "load_priv.h"
 
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
 struct kind_def {
 	const char *api[2]; /* accepted apiVersions, the preferred first */
 	const char *kind;
@@ -32,6 +34,8 @@ static const struct kind_def kinds[] = {
 	  "HTTPRoute", OBJ_HTTP_ROUTE, load_route },
 	{ { "ambit.io/v1alpha1" }, "Enrollment", OBJ_ENROLLMENT,
 	  load_enrollment },
+	{ { "v1" }, "Pod", OBJ_POD, load_pod },
+	{ { "v1" }, "Namespace", OBJ_NAMESPACE, load_namespace },
 };
 
 static const struct kind_def *kind_by_name(const char *kind)
@@ -64,7 +68,8 @@ static const struct kind_def *find_kind(struct lctx *c,
 	if (kind->type != YT_SCALAR || !(k = kind_by_name(kind->str))) {
 		lerr(c, kind, "kind",
 		     "unsupported kind %s: ambit reads Service, EndpointSlice, "
-		     "HTTPRoute and Enrollment", lshow(kind, show, sizeof(show)));
+		     "HTTPRoute, Enrollment, Pod and Namespace",
+		     lshow(kind, show, sizeof(show)));
 		return NULL;
 	}
 	if (api->type == YT_SCALAR && api_ok(k, api->str))
@@ -85,29 +90,95 @@ static void load_mode(struct lctx *c, const struct yt_node *ann)
 		c->o->route.mode = mode ? ROUTE_MODE_L7 : ROUTE_MODE_AUTO;
 }
 
+/* metadata.labels: string keys and values, kept in input order. */
+static void load_labels(struct lctx *c, const struct yt_node *m)
+{
+	const struct yt_node *lm = lget(c, m, "labels", "metadata", L_OPT);
+	const struct yt_node *k;
+	struct object *o = c->o;
+	char p[FP_MAX];
+
+	if (!lm || !lis_map(c, lm, "metadata.labels") || !lm->n)
+		return;
+	o->labels = lalloc(c, lm->n / 2, sizeof(*o->labels));
+	if (!o->labels)
+		return;
+	for (k = lm->first; k && k->next; k = k->next->next) {
+		struct label *l = &o->labels[o->n_labels];
+
+		fp_key(p, "metadata.labels", k->type == YT_SCALAR ? k->str : "?");
+		l->key = lstr_node(c, k, p, NULL);
+		/* A null value is an empty label value, as Kubernetes reads it. */
+		l->value = yt_is_null(k->next) ? "" :
+			   lstr_node(c, k->next, p, NULL);
+		if (l->key && l->value)
+			o->n_labels++;
+	}
+}
+
 static void load_meta(struct lctx *c, const struct yt_node *root)
 {
 	const struct yt_node *m = lget(c, root, "metadata", "", L_REQ);
 	const struct yt_node *ann, *ns;
 	struct object *o = c->o;
 
-	o->ns = "default";
+	o->ns = obj_cluster_scoped(o->kind) ? "" : "default";
 	if (!m || !lis_map(c, m, "metadata"))
 		return;
 	o->name = lstr(c, m, "name", "metadata", L_REQ, chk_dns_subdomain);
 	/* Unset or "": the default namespace, as kubectl reads it. */
 	ns = lget(c, m, "namespace", "metadata", L_OPT);
-	if (ns && !(ns->type == YT_SCALAR && !ns->n))
+	if (ns && !(ns->type == YT_SCALAR && !ns->n) &&
+	    !obj_cluster_scoped(o->kind))
 		o->ns = lstr_node(c, ns, "metadata.namespace",
 				  chk_dns_subdomain);
 	o->creation = lstr(c, m, "creationTimestamp", "metadata", L_OPT,
 			   NULL);
+	o->resource_version = lstr(c, m, "resourceVersion", "metadata", L_OPT,
+				   NULL);
 	ann = lget(c, m, "annotations", "metadata", L_OPT);
 	if (ann && lis_map(c, ann, "metadata.annotations") &&
 	    o->kind == OBJ_HTTP_ROUTE)
 		load_mode(c, ann);
-	if (lget(c, m, "labels", "metadata", L_OPT))
-		lis_map(c, lget_quiet(m, "labels"), "metadata.labels");
+	load_labels(c, m);
+}
+
+static bool is_one_of(const char *s, const char *const *names)
+{
+	for (; *names; names++) {
+		if (!strcmp(s, *names))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What obj->yaml leaves out: other controllers' bookkeeping, large and
+ * never read by ambit (managedFields, kubectl's last-applied copy, a
+ * route's status, which `ambit get routes` computes itself), and of a Pod
+ * everything but what enrollment needs. Kept small, the state file and
+ * every reload of it stay cheap with thousands of synced objects.
+ */
+static bool drop_field(const char *const *p, int depth, void *ctx)
+{
+	static const char *const pod_spec[] = { "hostNetwork", "nodeName",
+						NULL };
+	static const char *const pod_status[] = { "phase", "podIP", "podIPs",
+						  NULL };
+	const struct object *o = ctx;
+
+	if (depth == 1)
+		return o->kind == OBJ_HTTP_ROUTE && !strcmp(p[0], "status");
+	if (depth == 2 && !strcmp(p[0], "metadata"))
+		return !strcmp(p[1], "managedFields");
+	if (depth == 3 && !strcmp(p[0], "metadata") &&
+	    !strcmp(p[1], "annotations"))
+		return !strcmp(p[2], LAST_APPLIED);
+	if (depth == 2 && o->kind == OBJ_POD && !strcmp(p[0], "spec"))
+		return !is_one_of(p[1], pod_spec);
+	if (depth == 2 && o->kind == OBJ_POD && !strcmp(p[0], "status"))
+		return !is_one_of(p[1], pod_status);
+	return false;
 }
 
 /* obj->yaml: the object's own subtree as a standalone document. */
@@ -115,7 +186,7 @@ static int set_yaml(struct lctx *c, const struct yt_node *n)
 {
 	size_t len;
 	char *text;
-	int err = yt_emit(n, &text, &len);
+	int err = yt_emit(n, drop_field, c->o, &text, &len);
 
 	if (err == -EINVAL)
 		lerr(c, n, NULL, "cannot re-emit the object as YAML");
@@ -190,8 +261,7 @@ static int load_list(struct lctx *c, const struct yt_node *root,
 	return err;
 }
 
-static int load_doc(struct lctx *c, const struct yt_node *root,
-		    struct objvec *vec)
+int load_doc(struct lctx *c, const struct yt_node *root, struct objvec *vec)
 {
 	char show[80];
 

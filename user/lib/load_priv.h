@@ -198,6 +198,19 @@ void load_endpoint_slice(struct lctx *c, const struct yt_node *root);
 /** load_enrollment() - fill c->o->enr. */
 void load_enrollment(struct lctx *c, const struct yt_node *root);
 
+/** load_pod() - fill c->o->pod (load_pod.c). */
+void load_pod(struct lctx *c, const struct yt_node *root);
+
+/** load_namespace() - a Namespace carries nothing but its metadata. */
+void load_namespace(struct lctx *c, const struct yt_node *root);
+
+/**
+ * load_doc() - convert the document at @root (one object or a `kind:
+ * List`), appending what loads to @vec; problems are counted in c->nerr.
+ * Return: 0 or -ENOMEM.
+ */
+int load_doc(struct lctx *c, const struct yt_node *root, struct objvec *vec);
+
 /** load_route() - fill c->o->route (spec only; the mode is metadata). */
 void load_route(struct lctx *c, const struct yt_node *root);
 

@@ -223,6 +223,16 @@ struct enrollment {
 	const char *pod_name; /* spec.pod.name, NULL when absent */
 };
 
+/* ---- v1 Pod and v1 Namespace (enrollment by labels) -------------------- */
+
+struct pod_obj {
+	struct ip_addr *ips; /* status.podIPs (or status.podIP), deduplicated */
+	size_t n_ips;
+	bool host_network;   /* spec.hostNetwork: the node's own namespace */
+	const char *node;    /* spec.nodeName, NULL when absent */
+	const char *phase;   /* status.phase, NULL when absent */
+};
+
 /* ---- objects ------------------------------------------------------------ */
 
 enum obj_kind {
@@ -230,6 +240,13 @@ enum obj_kind {
 	OBJ_ENDPOINT_SLICE,
 	OBJ_HTTP_ROUTE,
 	OBJ_ENROLLMENT,
+	OBJ_POD,
+	OBJ_NAMESPACE, /* cluster-scoped: its ns is "" */
+};
+
+struct label {
+	const char *key;
+	const char *value;
 };
 
 struct object {
@@ -237,6 +254,9 @@ struct object {
 	const char *ns;   /* metadata.namespace, default "default" */
 	const char *name; /* metadata.name (required) */
 	const char *creation; /* metadata.creationTimestamp, NULL when absent */
+	const char *resource_version; /* metadata.resourceVersion, or NULL */
+	struct label *labels; /* metadata.labels, in input order */
+	size_t n_labels;
 	uint64_t seq;     /* apply order, set by the store: ages routes without
 			     a creationTimestamp */
 	const char *yaml; /* the object re-emitted as a YAML document */
@@ -246,12 +266,35 @@ struct object {
 		struct endpoint_slice eps;
 		struct http_route route;
 		struct enrollment enr;
+		struct pod_obj pod;
 	};
 	struct arena arena; /* owns everything above */
 };
 
 /** obj_kind_name() - "Service", "EndpointSlice", ... for a kind. */
 const char *obj_kind_name(int kind);
+
+/** obj_cluster_scoped() - a kind without a namespace (Namespace). */
+bool obj_cluster_scoped(int kind);
+
+/**
+ * obj_label() - the value of label @key of @o, or NULL when it has none.
+ */
+const char *obj_label(const struct object *o, const char *key);
+
+/**
+ * obj_nsname() - "namespace/name", or "name" for a cluster-scoped object,
+ * into @buf. Returns @buf.
+ */
+const char *obj_nsname(const struct object *o, char *buf, size_t size);
+
+/**
+ * rv_older() - is resourceVersion @a older than @b? Kubernetes calls them
+ * opaque, but API servers hand out etcd revisions: decimal integers that
+ * grow. Only when both are such integers can @a be older; otherwise
+ * (absent, or not decimal) it is not, so an update is never lost.
+ */
+bool rv_older(const char *a, const char *b);
 
 /** obj_free() - free an object and everything in its arena. NULL is fine. */
 void obj_free(struct object *o);

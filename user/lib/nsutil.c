@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <ifaddrs.h>
 #include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -173,4 +176,66 @@ void netns_set_free(struct netns_set *s)
 	free(s->fds);
 	free(s->ids);
 	memset(s, 0, sizeof(*s));
+}
+
+struct addrs_req {
+	int fd;
+	struct ip_addr *out;
+	size_t max, n;
+	int err;
+};
+
+static void add_addr(struct addrs_req *r, const struct sockaddr *sa)
+{
+	struct ip_addr *a = &r->out[r->n];
+
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(a->bytes, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else
+		memcpy(a->bytes, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		       16);
+	r->n++;
+}
+
+/* getifaddrs() asks netlink in the thread's namespace: move there first. */
+static void *addrs_thread(void *arg)
+{
+	struct addrs_req *r = arg;
+	struct ifaddrs *ifa, *i;
+
+	if (setns(r->fd, CLONE_NEWNET) < 0 || getifaddrs(&ifa) < 0) {
+		r->err = -errno;
+		return NULL;
+	}
+	for (i = ifa; i && r->n < r->max; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET ||
+		    i->ifa_addr->sa_family == AF_INET6)
+			add_addr(r, i->ifa_addr);
+	}
+	freeifaddrs(ifa);
+	return NULL;
+}
+
+int netns_addrs(const char *path, struct ip_addr *out, size_t max, size_t *n)
+{
+	struct addrs_req r = { .out = out, .max = max };
+	pthread_t t;
+	int err;
+
+	*n = 0;
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0)
+		return -errno;
+	err = pthread_create(&t, NULL, addrs_thread, &r);
+	if (!err)
+		pthread_join(t, NULL);
+	close(r.fd);
+	if (err)
+		return -err;
+	*n = r.n;
+	return r.err;
 }

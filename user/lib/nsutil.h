@@ -6,6 +6,8 @@
 #include <linux/types.h>
 #include <stddef.h>
 
+#include "model.h"
+
 /** cgroup_id_of() - the cgroup v2 id of directory @path, or 0 (errno). */
 __u64 cgroup_id_of(const char *path);
 
@@ -46,5 +48,11 @@ int netns_set_add_cgroup(struct netns_set *s, const char *dir);
 
 /** netns_set_free() - close every namespace and empty @s. */
 void netns_set_free(struct netns_set *s);
+/**
+ * netns_addrs() - the IPv4 and IPv6 addresses of the interfaces inside the
+ * network namespace at @path (loopback left out), at most @max of them
+ * into @out, their count in *@n. Return: 0 or -errno.
+ */
+int netns_addrs(const char *path, struct ip_addr *out, size_t max, size_t *n);
 
 #endif

@@ -126,6 +126,96 @@ int store_begin_delete(struct store *st, const struct objvec *in,
 	return err;
 }
 
+int store_begin_change(struct store *st, struct objvec *in,
+		       const struct objvec *gone, struct candidate *c)
+{
+	struct strmap ix = {}, leaving = {};
+	char key[600];
+	size_t i;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->incoming = *in;
+	memset(in, 0, sizeof(*in));
+	err = index_store(st, &ix);
+	for (i = 0; !err && gone && i < gone->n; i++) {
+		struct object *old = strmap_get(&ix, obj_key(gone->v[i], key,
+							     sizeof(key)));
+
+		if (old && !strmap_get(&leaving, key))
+			err = objvec_push(&c->leaving, old) ?:
+			      strmap_add(&leaving, key, old);
+	}
+	if (!err)
+		err = take_incoming(st, c, &ix, &leaving);
+	if (!err)
+		err = build_all(st, c, &leaving);
+	strmap_free(&ix);
+	strmap_free(&leaving);
+	return err;
+}
+
+/* Remove pointer @o from @v; true when it was there. */
+static bool objvec_take(struct objvec *v, const struct object *o)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		if (v->v[i] != o)
+			continue;
+		memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
+		v->n--;
+		return true;
+	}
+	return false;
+}
+
+int candidate_put(struct store *st, struct candidate *c, struct object *o)
+{
+	struct object *old = NULL;
+	size_t i;
+
+	for (i = 0; i < c->all.n && !old; i++) {
+		if (obj_same_key(c->all.v[i], o))
+			old = c->all.v[i];
+	}
+	if (objvec_push(&c->incoming, o))
+		return -ENOMEM;
+	if (!old) {
+		o->seq = st->next_seq + c->incoming.n - 1;
+		if (!objvec_push(&c->all, o))
+			return 0;
+		c->incoming.n--;
+		return -ENOMEM;
+	}
+	o->seq = old->seq;
+	if (objvec_take(&c->incoming, old)) {
+		obj_free(old); /* new in this candidate: nobody else has it */
+	} else if (objvec_push(&c->leaving, old)) {
+		c->incoming.n--;
+		return -ENOMEM;
+	}
+	c->all.v[i - 1] = o;
+	return 0;
+}
+
+int candidate_drop(struct candidate *c, struct object *o)
+{
+	bool was_new = false;
+	size_t i;
+
+	for (i = 0; i < c->incoming.n && !was_new; i++)
+		was_new = c->incoming.v[i] == o;
+	if (!was_new && objvec_push(&c->leaving, o))
+		return -ENOMEM;
+	objvec_take(&c->all, o);
+	if (was_new) {
+		objvec_take(&c->incoming, o);
+		obj_free(o);
+	}
+	return 0;
+}
+
 void store_commit(struct store *st, struct candidate *c)
 {
 	size_t i;

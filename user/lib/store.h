@@ -39,6 +39,28 @@ int store_begin_apply(struct store *st, struct objvec *in, struct candidate *c);
 int store_begin_delete(struct store *st, const struct objvec *in,
 		       struct candidate *c, struct diags *d);
 
+/**
+ * store_begin_change() - candidate = store with @in applied (as
+ * store_begin_apply) and the objects named in @gone removed (matched by
+ * kind/namespace/name; one that is not there is gone already, no error).
+ * @in moves into @c; @gone stays the caller's. Return: 0 or -ENOMEM.
+ */
+int store_begin_change(struct store *st, struct objvec *in,
+		       const struct objvec *gone, struct candidate *c);
+
+/**
+ * candidate_put() - add @o to @c, replacing the object with its key if
+ * there is one. Ownership of @o moves into @c on success only.
+ * Return: 0 or -ENOMEM (then @c is unchanged).
+ */
+int candidate_put(struct store *st, struct candidate *c, struct object *o);
+
+/**
+ * candidate_drop() - remove @o, an object of @c->all, from @c.
+ * Return: 0 or -ENOMEM (then @c is unchanged).
+ */
+int candidate_drop(struct candidate *c, struct object *o);
+
 /** store_commit() - make @c the configuration; @c is consumed. */
 void store_commit(struct store *st, struct candidate *c);
 

@@ -60,8 +60,11 @@ static void vpath(char *out, const char *fmt, ...)
 /* "file:line:col (document N)" to point at the other half of a conflict. */
 static const char *where(const struct src_pos *p, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s:%d:%d (document %d)",
-		 p->file ? p->file : "?", p->line, p->col, p->doc);
+	if (p->line <= 0)
+		snprintf(buf, size, "%s", p->file ? p->file : "?");
+	else
+		snprintf(buf, size, "%s:%d:%d (document %d)",
+			 p->file ? p->file : "?", p->line, p->col, p->doc);
 	return buf;
 }
 

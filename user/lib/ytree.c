@@ -399,15 +399,52 @@ static int emit_scalar(yaml_emitter_t *em, const struct yt_node *n)
 	return emit(em, &ev);
 }
 
-/* Recursion is bounded by LOAD_MAX_DEPTH, checked when the tree was read. */
-static int emit_node(yaml_emitter_t *em, const struct yt_node *n)
+struct yt_emitter {
+	yaml_emitter_t em;
+	yt_drop_fn drop;
+	void *ctx;
+	const char *path[LOAD_MAX_DEPTH + 1]; /* keys from the root down */
+	int depth; /* keys in path[] */
+	bool in_map; /* the node being emitted is a mapping's value */
+};
+
+static int emit_node(struct yt_emitter *e, const struct yt_node *n);
+
+/* A mapping's entries, minus those the caller drops. */
+static int emit_entries(struct yt_emitter *e, const struct yt_node *map)
 {
 	const struct yt_node *k;
+	int err = 0;
+
+	for (k = map->first; !err && k && k->next; k = k->next->next) {
+		bool keyed = e->in_map && k->type == YT_SCALAR &&
+			     e->depth < LOAD_MAX_DEPTH;
+
+		if (keyed)
+			e->path[e->depth] = k->str;
+		if (keyed && e->drop && e->drop(e->path, e->depth + 1, e->ctx))
+			continue;
+		err = emit_node(e, k);
+		if (keyed)
+			e->depth++;
+		if (!err)
+			err = emit_node(e, k->next);
+		if (keyed)
+			e->depth--;
+	}
+	return err;
+}
+
+/* Recursion is bounded by LOAD_MAX_DEPTH, checked when the tree was read. */
+static int emit_node(struct yt_emitter *e, const struct yt_node *n)
+{
+	const struct yt_node *k;
+	bool was_in_map = e->in_map;
 	yaml_event_t ev;
-	int ok, err;
+	int ok, err = 0;
 
 	if (n->type == YT_SCALAR)
-		return emit_scalar(em, n);
+		return emit_scalar(&e->em, n);
 	if (n->type == YT_MAP)
 		ok = yaml_mapping_start_event_initialize(
 			&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
@@ -416,59 +453,65 @@ static int emit_node(yaml_emitter_t *em, const struct yt_node *n)
 			&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
 	if (!ok)
 		return -ENOMEM;
-	err = emit(em, &ev);
-	for (k = n->first; !err && k; k = k->next)
-		err = emit_node(em, k);
+	err = emit(&e->em, &ev);
+	/* Only a chain of mappings from the root has a key path. */
+	e->in_map = n->type == YT_MAP && was_in_map;
+	if (!err && n->type == YT_MAP)
+		err = emit_entries(e, n);
+	for (k = n->first; !err && n->type == YT_SEQ && k; k = k->next)
+		err = emit_node(e, k);
+	e->in_map = was_in_map;
 	if (err)
 		return err;
 	if (n->type == YT_MAP)
 		yaml_mapping_end_event_initialize(&ev);
 	else
 		yaml_sequence_end_event_initialize(&ev);
-	return emit(em, &ev);
+	return emit(&e->em, &ev);
 }
 
-static int emit_doc(yaml_emitter_t *em, const struct yt_node *root)
+static int emit_doc(struct yt_emitter *e, const struct yt_node *root)
 {
 	yaml_event_t ev;
 	int err;
 
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	err = emit(em, &ev);
+	err = emit(&e->em, &ev);
 	if (!err && !yaml_document_start_event_initialize(&ev, NULL, NULL,
 							  NULL, 1))
 		err = -ENOMEM;
 	if (!err)
-		err = emit(em, &ev);
+		err = emit(&e->em, &ev);
 	if (!err)
-		err = emit_node(em, root);
+		err = emit_node(e, root);
 	if (!err) {
 		yaml_document_end_event_initialize(&ev, 1);
-		err = emit(em, &ev);
+		err = emit(&e->em, &ev);
 	}
 	if (!err) {
 		yaml_stream_end_event_initialize(&ev);
-		err = emit(em, &ev);
+		err = emit(&e->em, &ev);
 	}
 	return err;
 }
 
-int yt_emit(const struct yt_node *root, char **out, size_t *outlen)
+int yt_emit(const struct yt_node *root, yt_drop_fn drop, void *ctx,
+	    char **out, size_t *outlen)
 {
+	struct yt_emitter e = { .drop = drop, .ctx = ctx, .in_map = true };
 	struct obuf o = { 0 };
-	yaml_emitter_t em;
 	int err;
 
 	*out = NULL;
-	if (!yaml_emitter_initialize(&em))
+	if (!yaml_emitter_initialize(&e.em))
 		return -ENOMEM;
-	yaml_emitter_set_output(&em, obuf_write, &o);
-	yaml_emitter_set_unicode(&em, 1);
-	yaml_emitter_set_width(&em, -1);
-	err = emit_doc(&em, root);
-	if (!err && !yaml_emitter_flush(&em))
+	yaml_emitter_set_output(&e.em, obuf_write, &o);
+	yaml_emitter_set_unicode(&e.em, 1);
+	yaml_emitter_set_width(&e.em, -1);
+	err = emit_doc(&e, root);
+	if (!err && !yaml_emitter_flush(&e.em))
 		err = -ENOMEM;
-	yaml_emitter_delete(&em);
+	yaml_emitter_delete(&e.em);
 	if (o.nomem)
 		err = -ENOMEM;
 	if (!err && !o.p)

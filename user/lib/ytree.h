@@ -73,12 +73,21 @@ int yt_next(struct yt_reader *r, struct yt_node **root);
 /** yt_close() - free the parser and the last document. */
 void yt_close(struct yt_reader *r);
 
+/*
+ * Which mapping entries to leave out when re-emitting: @path holds the keys
+ * from the root down to the entry's own key, @depth of them (1 for a key of
+ * the root mapping). Entries under a sequence are never dropped.
+ */
+typedef bool (*yt_drop_fn)(const char *const *path, int depth, void *ctx);
+
 /**
- * yt_emit() - @root re-emitted as a standalone YAML document (block style).
+ * yt_emit() - @root re-emitted as a standalone YAML document (block style),
+ * without the mapping entries @drop (may be NULL) says to leave out.
  * Return: 0 with a malloc'd NUL-terminated text in *@out, or -ENOMEM /
  * -EINVAL (emitter error).
  */
-int yt_emit(const struct yt_node *root, char **out, size_t *outlen);
+int yt_emit(const struct yt_node *root, yt_drop_fn drop, void *ctx,
+	    char **out, size_t *outlen);
 
 /** yt_is_null() - a plain null: empty, "~", "null", "Null" or "NULL". */
 bool yt_is_null(const struct yt_node *n);
