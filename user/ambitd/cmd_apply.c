@@ -53,6 +53,8 @@ static const char *kind_word(int kind)
 	case OBJ_SERVICE: return "service";
 	case OBJ_ENDPOINT_SLICE: return "endpointslice";
 	case OBJ_HTTP_ROUTE: return "httproute";
+	case OBJ_POD: return "pod";
+	case OBJ_NAMESPACE: return "namespace";
 	default: return "enrollment";
 	}
 }
@@ -74,11 +76,12 @@ static void describe_changes(const struct store *st, const struct objvec *in,
 	}
 	for (i = 0; i < in->n; i++) {
 		const struct object *o = in->v[i], *old;
+		char name[520];
 
 		snprintf(key, sizeof(key), "%d/%s/%s", o->kind, o->ns, o->name);
 		old = strmap_get(&ix, key);
-		sb_printf(out, "%s/%s/%s %s%s\n", kind_word(o->kind), o->ns,
-			  o->name, !old ? "created" :
+		sb_printf(out, "%s/%s %s%s\n", kind_word(o->kind),
+			  obj_nsname(o, name, sizeof(name)), !old ? "created" :
 			  strcmp(old->yaml, o->yaml) ? "configured" : "unchanged",
 			  dry ? " (dry run)" : "");
 	}
@@ -152,9 +155,12 @@ static int delete_objects(struct daemon *d, const struct objvec *in,
 	}
 	if (daemon_transact(d, &c, vo, err))
 		return 1;
-	for (i = 0; i < in->n; i++)
-		sb_printf(out, "%s/%s/%s deleted\n", kind_word(in->v[i]->kind),
-			  in->v[i]->ns, in->v[i]->name);
+	for (i = 0; i < in->n; i++) {
+		char name[520];
+
+		sb_printf(out, "%s/%s deleted\n", kind_word(in->v[i]->kind),
+			  obj_nsname(in->v[i], name, sizeof(name)));
+	}
 	return 0;
 }
 

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "mesh.h"
+#include "pods.h"
 
-enum out_fmt { FMT_TABLE, FMT_WIDE, FMT_JSON, FMT_YAML };
+#define CONTROLLER_NAME "ambit.io/ambitd"
 
 static int parse_fmt(struct request *rq, int *fmt, struct sbuf *err)
 {
@@ -38,8 +40,7 @@ static int parse_fmt(struct request *rq, int *fmt, struct sbuf *err)
 	return 0;
 }
 
-/* The stored objects of @kind as YAML documents: input for `ambit apply`. */
-static void print_yaml(const struct daemon *d, int kind, struct sbuf *out)
+void print_yaml(const struct daemon *d, int kind, struct sbuf *out)
 {
 	size_t i;
 
@@ -196,13 +197,60 @@ static const char *route_dataplane(const struct daemon *d,
 	return mode;
 }
 
+static const char *tf(bool v)
+{
+	return v ? "True" : "False";
+}
+
+/* The parentRef as the Gateway API spells it, in JSON. */
+static void parent_ref_json(const struct object *o, const struct parent_ref *pr,
+			    struct sbuf *out)
+{
+	const struct object_ref *r = &pr->ref;
+
+	sb_printf(out, "{\"group\":");
+	sb_json_str(out, r->group ? r->group : "");
+	sb_printf(out, ",\"kind\":");
+	sb_json_str(out, r->kind ? r->kind : "Service");
+	sb_printf(out, ",\"namespace\":");
+	sb_json_str(out, r->ns ? r->ns : o->ns);
+	sb_printf(out, ",\"name\":");
+	sb_json_str(out, r->name);
+	if (r->has_port)
+		sb_printf(out, ",\"port\":%u", r->port);
+	if (pr->section_name) {
+		sb_printf(out, ",\"sectionName\":");
+		sb_json_str(out, pr->section_name);
+	}
+	sb_printf(out, "}");
+}
+
+/* One condition; the message belongs to the condition that is False. */
+static void condition_json(const char *type, bool ok, const char *reason,
+			   const char *msg, struct sbuf *out)
+{
+	sb_printf(out, "{\"type\":\"%s\",\"status\":\"%s\",\"reason\":",
+		  type, tf(ok));
+	sb_json_str(out, reason);
+	sb_printf(out, ",\"message\":");
+	sb_json_str(out, !ok && msg ? msg : "");
+	sb_printf(out, "}");
+}
+
 static void status_json(const struct route_status *s, struct sbuf *out)
 {
-	sb_printf(out, "{\"parent\":%zu,\"conditions\":[{\"type\":\"Accepted\","
-		  "\"status\":\"%s\",\"reason\":\"%s\"},{\"type\":\"ResolvedRefs\","
-		  "\"status\":\"%s\",\"reason\":\"%s\"}],\"message\":",
-		  s->parent, s->accepted ? "True" : "False", s->accepted_reason,
-		  s->resolved ? "True" : "False", s->resolved_reason);
+	const struct object *o = s->route;
+
+	sb_printf(out, "{\"parent\":%zu,\"parentRef\":", s->parent);
+	parent_ref_json(o, &o->route.parents[s->parent], out);
+	sb_printf(out, ",\"controllerName\":\"" CONTROLLER_NAME "\","
+		  "\"conditions\":[");
+	condition_json("Accepted", s->accepted, s->accepted_reason, s->message,
+		       out);
+	sb_printf(out, ",");
+	condition_json("ResolvedRefs", s->resolved, s->resolved_reason,
+		       s->accepted ? s->message : NULL, out);
+	sb_printf(out, "],\"message\":");
 	if (s->message)
 		sb_json_str(out, s->message);
 	else
@@ -236,24 +284,69 @@ static void route_row(const struct daemon *d, const struct route_status *s,
 {
 	const struct object *o = s->route;
 	const struct object_ref *p = &o->route.parents[s->parent].ref;
-	char parent[300];
+	char parent[300], acc[64], res[64];
 
 	snprintf(parent, sizeof(parent), "%s/%s%s%.0u", p->kind, p->name,
 		 p->has_port ? ":" : "", p->has_port ? (unsigned int)p->port : 0u);
-	sb_printf(out, "%-12s %-20s %-28s %-9s %-16s %s", o->ns, o->name, parent,
-		  s->accepted ? "True" : "False", s->resolved_reason,
-		  route_dataplane(d, o));
+	snprintf(acc, sizeof(acc), "%s (%s)", tf(s->accepted),
+		 s->accepted_reason);
+	snprintf(res, sizeof(res), "%s (%s)", tf(s->resolved),
+		 s->resolved_reason);
+	sb_printf(out, "%-12s %-20s %-28s %-24s %-26s %s", o->ns, o->name,
+		  parent, acc, res, route_dataplane(d, o));
 	if (fmt == FMT_WIDE && s->message)
 		sb_printf(out, "  message=%s", s->message);
 	sb_printf(out, "\n");
+}
+
+static void condition_yaml(const char *type, bool ok, const char *reason,
+			   const char *msg, struct sbuf *out)
+{
+	sb_printf(out, "    - type: %s\n      status: \"%s\"\n      reason: ",
+		  type, tf(ok));
+	sb_json_str(out, reason);
+	sb_printf(out, "\n      message: ");
+	sb_json_str(out, !ok && msg ? msg : "");
+	sb_printf(out, "\n");
+}
+
+/*
+ * A route as stored, then the status a Gateway API controller would write
+ * for it (stored routes leave any status out, so this is the only one;
+ * `ambit apply` ignores it).
+ */
+static void route_yaml(const struct daemon *d, const struct object *o,
+		       struct sbuf *out)
+{
+	size_t i;
+
+	sb_printf(out, "---\n%sstatus:\n  parents:\n", o->yaml);
+	for (i = 0; i < d->img.n_status; i++) {
+		const struct route_status *s = &d->img.status[i];
+
+		if (s->route != o)
+			continue;
+		sb_printf(out, "  - parentRef: ");
+		parent_ref_json(o, &o->route.parents[s->parent], out);
+		sb_printf(out, "\n    controllerName: " CONTROLLER_NAME
+			  "\n    conditions:\n");
+		condition_yaml("Accepted", s->accepted, s->accepted_reason,
+			       s->message, out);
+		condition_yaml("ResolvedRefs", s->resolved, s->resolved_reason,
+			       s->accepted ? s->message : NULL, out);
+	}
 }
 
 static void get_routes(const struct daemon *d, int fmt, struct sbuf *out)
 {
 	size_t i, n = 0;
 
+	for (i = 0; fmt == FMT_YAML && i < d->st.objs.n; i++) {
+		if (d->st.objs.v[i]->kind == OBJ_HTTP_ROUTE)
+			route_yaml(d, d->st.objs.v[i], out);
+	}
 	if (fmt == FMT_YAML)
-		return print_yaml(d, OBJ_HTTP_ROUTE, out);
+		return;
 	if (fmt == FMT_JSON) {
 		sb_printf(out, "[");
 		for (i = 0; i < d->st.objs.n; i++) {
@@ -265,7 +358,7 @@ static void get_routes(const struct daemon *d, int fmt, struct sbuf *out)
 		sb_printf(out, "]\n");
 		return;
 	}
-	sb_printf(out, "%-12s %-20s %-28s %-9s %-16s %s\n", "NAMESPACE", "NAME",
+	sb_printf(out, "%-12s %-20s %-28s %-24s %-26s %s\n", "NAMESPACE", "NAME",
 		  "PARENT", "ACCEPTED", "RESOLVEDREFS", "DATAPLANE");
 	for (i = 0; i < d->img.n_status; i++)
 		route_row(d, &d->img.status[i], fmt, out);
@@ -316,6 +409,11 @@ static void get_endpoints(const struct daemon *d, int fmt, struct sbuf *out)
 		sb_printf(out, "]\n");
 }
 
+static const char *enrolled_status(const struct enrolled *e)
+{
+	return e->err ? strerror(-e->err) : "Enrolled";
+}
+
 static void enrolled_json(const struct enrolled *e, struct sbuf *out)
 {
 	const struct object *o = e->obj;
@@ -327,8 +425,33 @@ static void enrolled_json(const struct enrolled *e, struct sbuf *out)
 	sb_printf(out, ",\"%s\":", o->enr.cgroup_path ? "cgroup" : "netns");
 	sb_json_str(out, o->enr.cgroup_path ? o->enr.cgroup_path : o->enr.netns_path);
 	sb_printf(out, ",\"id\":%llu,\"status\":", (unsigned long long)e->id);
-	sb_json_str(out, e->err ? strerror(-e->err) : "Enrolled");
-	sb_printf(out, "}");
+	sb_json_str(out, enrolled_status(e));
+	sb_printf(out, ",\"pod\":");
+	if (o->enr.pod_name) {
+		sb_printf(out, "{\"namespace\":");
+		sb_json_str(out, o->enr.pod_ns ? o->enr.pod_ns : o->ns);
+		sb_printf(out, ",\"name\":");
+		sb_json_str(out, o->enr.pod_name);
+		sb_printf(out, "}");
+	} else {
+		sb_printf(out, "null");
+	}
+	sb_printf(out, ",\"source\":\"%s\"}", mesh_managed(o) ? "labels" :
+		  "manual");
+}
+
+static void enrolled_row(const struct enrolled *e, struct sbuf *out)
+{
+	const struct object *o = e->obj;
+
+	sb_printf(out, "%-12s %-24s %-7s %-20llu %s (%s)", o->ns, o->name,
+		  e->kind == AMBIT_ENROLL_CGROUP ? "cgroup" : "netns",
+		  (unsigned long long)e->id, enrolled_status(e),
+		  o->enr.cgroup_path ? o->enr.cgroup_path : o->enr.netns_path);
+	if (o->enr.pod_name)
+		sb_printf(out, " pod=%s/%s", o->enr.pod_ns ? o->enr.pod_ns : o->ns,
+			  o->enr.pod_name);
+	sb_printf(out, "%s\n", mesh_managed(o) ? " by labels" : "");
 }
 
 static void get_enrollments(const struct daemon *d, int fmt, struct sbuf *out)
@@ -340,20 +463,12 @@ static void get_enrollments(const struct daemon *d, int fmt, struct sbuf *out)
 	sb_printf(out, fmt == FMT_JSON ? "[" : "%-12s %-24s %-7s %-20s %s\n",
 		  "NAMESPACE", "NAME", "BY", "ID", "STATUS");
 	for (i = 0; i < d->en.n; i++) {
-		const struct enrolled *e = &d->en.v[i];
-
-		if (fmt == FMT_JSON) {
-			sb_printf(out, "%s", i ? ",\n" : "");
-			enrolled_json(e, out);
+		if (fmt != FMT_JSON) {
+			enrolled_row(&d->en.v[i], out);
 			continue;
 		}
-		sb_printf(out, "%-12s %-24s %-7s %-20llu %s (%s)\n", e->obj->ns,
-			  e->obj->name, e->kind == AMBIT_ENROLL_CGROUP ? "cgroup"
-								      : "netns",
-			  (unsigned long long)e->id,
-			  e->err ? strerror(-e->err) : "Enrolled",
-			  e->obj->enr.cgroup_path ? e->obj->enr.cgroup_path
-						  : e->obj->enr.netns_path);
+		sb_printf(out, "%s", i ? ",\n" : "");
+		enrolled_json(&d->en.v[i], out);
 	}
 	if (fmt == FMT_JSON)
 		sb_printf(out, "]\n");
@@ -373,7 +488,8 @@ int cmd_get(struct daemon *d, struct request *rq, struct sbuf *out,
 	if (parse_fmt(rq, &fmt, err))
 		return 1;
 	if (optind >= rq->argc) {
-		sb_printf(err, "error: get: what? services|routes|endpoints|enrollments\n");
+		sb_printf(err, "error: get: what? services|routes|endpoints|"
+			  "enrollments|pods|namespaces\n");
 		return 1;
 	}
 	what = rq->argv[optind];
@@ -385,9 +501,14 @@ int cmd_get(struct daemon *d, struct request *rq, struct sbuf *out,
 		get_endpoints(d, fmt, out);
 	else if (is_word(what, "enrollments", "enrollment", NULL))
 		get_enrollments(d, fmt, out);
+	else if (is_word(what, "pods", "pod", "po"))
+		get_pods(d, fmt, out);
+	else if (is_word(what, "namespaces", "namespace", "ns"))
+		get_namespaces(d, fmt, out);
 	else {
 		sb_printf(err, "error: get: unknown object '%s' (services, "
-			  "routes, endpoints, enrollments)\n", what);
+			  "routes, endpoints, enrollments, pods, namespaces)\n",
+			  what);
 		return 1;
 	}
 	return 0;

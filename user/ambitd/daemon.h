@@ -160,6 +160,19 @@ int enroll_sync(int map_fd, const struct enroll_set *en);
 /** enroll_set_free() - release @en. */
 void enroll_set_free(struct enroll_set *en);
 
+/* ---- ambit get (cmd_get.c, cmd_get_pods.c) ---------------------------------- */
+
+enum out_fmt { FMT_TABLE, FMT_WIDE, FMT_JSON, FMT_YAML };
+
+/** print_yaml() - the stored objects of @kind as YAML documents. */
+void print_yaml(const struct daemon *d, int kind, struct sbuf *out);
+
+/** get_pods() - Pods and attached pods: netns, enrolled or not, and why. */
+void get_pods(const struct daemon *d, int fmt, struct sbuf *out);
+
+/** get_namespaces() - Namespaces and the mesh mode their labels ask. */
+void get_namespaces(const struct daemon *d, int fmt, struct sbuf *out);
+
 /** Command handlers: exit code 0/1, text for stdout in @out, stderr @err. */
 int cmd_apply(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err);
