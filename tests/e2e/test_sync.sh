@@ -290,6 +290,9 @@ test_12_labels_from_sync() {
 	check "client-b is not redirected ($(reach_from b))" [ "$(reach_from b)" = refused ]
 	check "client-c is not redirected ($(reach_from c))" [ "$(reach_from c)" = refused ]
 	check "the decoy namespace is nobody's" bash -c "! '$AMBIT' --socket '$SOCK' get pods | grep -q cni-z"
+	out=$(ambit unenroll --name client-a --namespace mesh 2>&1)
+	check "unenroll of a pod its labels enroll is refused, saying so" \
+		grep -q 'mesh/client-a is enrolled by its labels: change them' <<<"$out"
 }
 
 test_13_attached_before_its_pod() {
@@ -315,7 +318,12 @@ test_15_restart_keeps_pods() {
 	local before after
 	before=$(ambit get enrollments -o json | jq -c '[.[] | .pod]')
 	stop_daemon
+	# Forget client-d: a daemon that starts finds it again by address.
+	jq '.pods |= map(select(.name != "client-d"))' "$STATE/pods.json" >"$T/pods.json" &&
+		mv "$T/pods.json" "$STATE/pods.json"
 	check "daemon restarts" start_daemon --netns-dir "$NETNS_DIR"
+	check "at start it finds client-d's namespace again" \
+		bash -c "'$AMBIT' --socket '$SOCK' get pods | grep -q 'client-d .*cni-d (found)'"
 	after=$(ambit get enrollments -o json | jq -c '[.[] | .pod]')
 	check "same enrollments after a restart ($after)" [ "$before" = "$after" ]
 	check "attachments persisted" bash -c "'$AMBIT' --socket '$SOCK' get pods | grep -q 'client-b .*yes .*(cni)'"

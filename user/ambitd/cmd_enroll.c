@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "load.h"
+#include "mesh.h"
 
 struct enroll_opts {
 	const char *cgroup;
@@ -149,8 +150,19 @@ int cmd_unenroll(struct daemon *d, struct request *rq, struct sbuf *out,
 	if (parse_enroll_opts(rq, &o, err))
 		return 1;
 	for (i = 0; i < d->st.objs.n; i++) {
-		if (enrollment_matches(d->st.objs.v[i], &o))
-			objvec_push(&gone, d->st.objs.v[i]);
+		const struct object *e = d->st.objs.v[i];
+
+		if (!enrollment_matches(e, &o))
+			continue;
+		/* Labels decide those: the next change would enroll it again. */
+		if (mesh_managed(e)) {
+			sb_printf(err, "error: unenroll: %s/%s is enrolled by its "
+				  "labels: change them (or ambit pod detach)\n",
+				  e->ns, e->name);
+			free(gone.v);
+			return 1;
+		}
+		objvec_push(&gone, d->st.objs.v[i]);
 	}
 	if (!gone.n) {
 		sb_printf(err, "error: unenroll: no such enrollment\n");
