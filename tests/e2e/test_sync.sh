@@ -230,6 +230,7 @@ enrolled() { # enrolled NS/POD: listed by ambit get enrollments
 	ambit get enrollments | grep -q "^${1%/*} *${1#*/} .*Enrolled.* pod=$1 by labels"
 }
 not_enrolled() { ! enrolled "$1"; }
+only_enrolled() { enrolled "$1" && not_enrolled "$2"; } # only_enrolled IN OUT
 
 attach() { # attach X NAMESPACE [more args]: pod client-X of netns $NS-X
 	local x=$1 ns=$2
@@ -300,6 +301,14 @@ test_13_attached_before_its_pod() {
 	out=$(attach e mesh)
 	check "no Pod object yet: the namespace decides ($out)" grep -q 'enrolled (namespace label istio.io/dataplane-mode=ambient)' <<<"$out"
 	check "client-e reaches mesh/echo" [ "$(reach_from e)" = echo-node ]
+	# CNI says another pod has client-d's namespace (found by address):
+	# CNI's word wins, and one namespace never gets two Enrollments,
+	# which would refuse every later change.
+	out=$(ambit pod attach --namespace mesh --name reused --netns "$NETNS_DIR/cni-d" 2>&1)
+	check "a namespace CNI gives to another pod goes to that pod ($out)" \
+		only_enrolled mesh/reused mesh/client-d
+	check "detached, client-d has it again" ambit pod detach --namespace mesh --name reused
+	check "client-d enrolled again" enrolled mesh/client-d
 	feed "$K/b02-pod-e.jsonl"
 	check "its Pod arrives, opting out: unenrolled" wait_for "client-e out" not_enrolled mesh/client-e
 	check "client-e is no longer redirected" [ "$(reach_from e)" = refused ]

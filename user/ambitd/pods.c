@@ -265,6 +265,7 @@ struct derive {
 	struct strmap ix;     /* "kind/ns/name" -> Pod, Namespace, Enrollment */
 	struct strmap claims; /* netns path -> Enrollment made by hand */
 	struct strmap want;   /* "ns/name" -> binding of a pod in the mesh */
+	struct strmap netns;  /* netns path -> the wanted binding using it */
 };
 
 static const char *dkey(char *buf, size_t size, int kind, const char *ns,
@@ -313,29 +314,47 @@ bool pods_in_mesh(const struct objvec *all, const char *ns, const char *name,
 	return mesh_decide(pod, nso, why, size);
 }
 
-/* The pods that must be enrolled, by "ns/name". */
+/* Should the pod of @b be enrolled, by what is in @x? */
+static bool pod_wanted(const struct derive *x, const struct pod_binding *b)
+{
+	const struct object *e;
+
+	if (!mesh_decide(dfind(x, OBJ_POD, b->ns, b->name),
+			 dfind(x, OBJ_NAMESPACE, "", b->ns), NULL, 0))
+		return false;
+	/* Enrolled by hand already (by name or by namespace): the user's
+	 * Enrollment stays the one in charge. */
+	e = dfind(x, OBJ_ENROLLMENT, b->ns, b->name);
+	if ((e && !mesh_managed(e)) || strmap_get(&x->claims, b->netns))
+		return false;
+	/* One namespace, one Enrollment: two would refuse every change. */
+	return !strmap_get(&x->netns, b->netns);
+}
+
+/*
+ * The pods that must be enrolled, by "ns/name". CNI's word first: when a
+ * namespace found by address is also one CNI attached to another pod (an
+ * address reused), CNI's pod has it.
+ */
 static int wanted_pods(struct daemon *d, struct derive *x)
 {
 	char key[600];
-	size_t i;
+	size_t i, pass;
+	int err = 0;
 
-	for (i = 0; i < d->pods.n; i++) {
-		const struct pod_binding *b = &d->pods.v[i];
-		const struct object *e;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; !err && i < d->pods.n; i++) {
+			const struct pod_binding *b = &d->pods.v[i];
 
-		if (!mesh_decide(dfind(x, OBJ_POD, b->ns, b->name),
-				 dfind(x, OBJ_NAMESPACE, "", b->ns), NULL, 0))
-			continue;
-		/* Enrolled by hand already (by name or by namespace): the
-		 * user's Enrollment stays the one in charge. */
-		e = dfind(x, OBJ_ENROLLMENT, b->ns, b->name);
-		if ((e && !mesh_managed(e)) || strmap_get(&x->claims, b->netns))
-			continue;
-		if (strmap_add(&x->want, nsname_key(key, sizeof(key), b->ns,
-						     b->name), (void *)b))
-			return -ENOMEM;
+			if (b->discovered != (pass == 1) || !pod_wanted(x, b))
+				continue;
+			err = strmap_add(&x->want, nsname_key(key, sizeof(key),
+							      b->ns, b->name),
+					 (void *)b) ?:
+			      strmap_add(&x->netns, b->netns, (void *)b);
+		}
 	}
-	return 0;
+	return err;
 }
 
 static bool enrollment_is(const struct object *e, const struct pod_binding *b)
@@ -450,6 +469,7 @@ int pods_derive(struct daemon *d, struct candidate *c)
 	strmap_free(&x.ix);
 	strmap_free(&x.claims);
 	strmap_free(&x.want);
+	strmap_free(&x.netns);
 	free(done);
 	return err;
 }

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "nsutil.h"
 #include "pods.h"
+#include "strmap.h"
 
 #define NETNS_DIR_MAX 4096 /* entries looked at, at most */
 #define NETNS_MAX_ADDRS 64
@@ -177,16 +178,17 @@ static size_t discover(struct daemon *d, struct sbuf *out)
 	return added;
 }
 
-/* Why @b no longer holds, or NULL when it does. */
-static const char *stale(const struct daemon *d, const struct pod_binding *b)
+/* Why @b no longer holds, or NULL when it does. @pods: Pods by ns/name. */
+static const char *stale(const struct strmap *pods, const struct pod_binding *b)
 {
 	const struct object *pod;
+	char key[600];
 
 	if (access(b->netns, F_OK) < 0)
 		return "its network namespace is gone";
 	if (!b->discovered)
 		return NULL; /* CNI's word holds until its DEL */
-	pod = model_find(&d->st.objs, OBJ_POD, b->ns, b->name);
+	pod = strmap_get(pods, nsname_key(key, sizeof(key), b->ns, b->name));
 	if (!pod)
 		return "its Pod is gone";
 	if (!shares_ip(pod, b->ips, b->n_ips))
@@ -196,13 +198,26 @@ static const char *stale(const struct daemon *d, const struct pod_binding *b)
 
 static size_t forget_stale(struct daemon *d, struct sbuf *out)
 {
+	struct strmap pods = {};
 	size_t i = 0, n = 0;
 	const char *why;
+	char key[600];
 
+	for (i = 0; i < d->st.objs.n; i++) {
+		const struct object *o = d->st.objs.v[i];
+
+		if (o->kind == OBJ_POD &&
+		    strmap_add(&pods, nsname_key(key, sizeof(key), o->ns,
+						 o->name), (void *)o)) {
+			strmap_free(&pods);
+			return 0; /* out of memory: try again next time */
+		}
+	}
+	i = 0;
 	while (i < d->pods.n) {
 		const struct pod_binding *b = &d->pods.v[i];
 
-		why = stale(d, b);
+		why = stale(&pods, b);
 		if (!why) {
 			i++;
 			continue;
@@ -214,6 +229,7 @@ static size_t forget_stale(struct daemon *d, struct sbuf *out)
 		pods_remove(d, b);
 		n++;
 	}
+	strmap_free(&pods);
 	return n;
 }
 

@@ -194,16 +194,18 @@ int model_load_json(const char *where, const json_t *obj, struct objvec *out,
 	struct src_pos pos = { c.file, 0, 0, 0 };
 	struct jconv jc = {};
 	struct objvec tmp = {};
-	struct yt_node *root = jconvert(&jc, obj, 0);
+	struct yt_node *root = obj ? jconvert(&jc, obj, 0) : NULL;
 	size_t i;
 	int err = 0;
 
-	if (!root && jc.why)
+	if (!obj)
+		diag_add(d, &pos, NULL, "no object");
+	else if (!root && jc.why)
 		diag_add(d, &pos, NULL, "refused: %s (%d levels, %u nodes, %u "
 			 "bytes a string)", jc.why, LOAD_MAX_DEPTH,
 			 LOAD_MAX_NODES, LOAD_MAX_SCALAR);
 	if (!root)
-		err = jc.nomem ? -ENOMEM : -EINVAL;
+		err = jc.nomem ? -ENOMEM : -EINVAL; /* no object: -EINVAL */
 	if (!err)
 		err = load_doc(&c, root, &tmp);
 	if (!err && c.nomem)
