@@ -254,7 +254,7 @@ bad-ip|clusterIP|apiVersion: v1\nkind: Service\nmetadata: {name: badip}\nspec: {
 bad-port|port|apiVersion: v1\nkind: Service\nmetadata: {name: badport}\nspec: {clusterIP: 127.96.9.4, ports: [{port: 70000}]}
 sctp|SCTP|apiVersion: v1\nkind: Service\nmetadata: {name: sctp}\nspec: {clusterIP: 127.96.9.5, ports: [{port: 80, protocol: SCTP}]}
 yaml-syntax|bad-yaml-syntax.yaml:4:5: document 1|apiVersion: v1\nkind: Service\nmetadata: {name: [unclosed\nspec: {}
-unknown-kind|kind|apiVersion: v1\nkind: Pod\nmetadata: {name: p}
+unknown-kind|kind|apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}
 scalar-for-list|spec.ports|apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 127.96.9.6, ports: 80}
 alias-bomb|alias|a: &a [x, x]\nb: [*a, *a]
 bad-method|method|apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{group: "", kind: Service, name: reviews}]\n  rules:\n  - matches: [{method: FETCH}]\n    backendRefs: [{name: reviews-v1, port: 9080}]
