@@ -32,7 +32,8 @@ struct enroll_set {
 };
 
 /* Commands that change the configuration, counted for metrics. */
-enum tx_verb { TX_APPLY, TX_DELETE, TX_ENROLL, TX_UNENROLL, TX_N };
+enum tx_verb { TX_APPLY, TX_DELETE, TX_ENROLL, TX_UNENROLL, TX_SYNC, TX_POD,
+	       TX_N };
 
 /* Their command names: "apply", ... */
 extern const char *const tx_verb_names[TX_N];

@@ -28,7 +28,7 @@
 #define WALK_BATCH 1024
 
 const char *const tx_verb_names[TX_N] = { "apply", "delete", "enroll",
-					  "unenroll" };
+					  "unenroll", "sync", "pod" };
 
 /* An empty label list to build the next sample's labels in. */
 static struct sbuf *lab(struct sbuf *l)
