@@ -375,6 +375,7 @@ test_17_yaml_round_trip() {
 # $FAKE/RES.watch.N and then ends (the watch expires), except the last
 # one given, which stays open like a quiet watch.
 fake_kubectl() {
+	local svc_event='^{"type":"[A-Z]*","object":{"apiVersion":"v1","kind":"Service",'
 	FAKE=$T/fake
 	mkdir -p "$FAKE" "$T/bin"
 	cat >"$T/bin/kubectl" <<'EOF'
@@ -394,8 +395,13 @@ EOF
 	chmod +x "$T/bin/kubectl"
 	cp "$K/list-services-1.json" "$FAKE/services.list.1"
 	cp "$K/list-services-2.json" "$FAKE/services.list.2"
-	grep '"kind":"Service"' "$K/a01-list.jsonl" >"$FAKE/services.watch.1"
-	grep '"kind":"Service"' "$K/a05-relist.jsonl" >"$FAKE/services.watch.2"
+	# The Service events of recorded streams (an object's keys are sorted:
+	# apiVersion, then kind).
+	grep "$svc_event" "$K/a01-list.jsonl" >"$FAKE/services.watch.1"
+	grep "$svc_event" "$K/a05-relist.jsonl" >"$FAKE/services.watch.2"
+	# A third watch lists, sees one more Service come, then falls behind:
+	# an ERROR event (410 Gone).
+	cat "$FAKE/services.watch.2" "$K/error-expired.jsonl" >"$FAKE/services.watch.3"
 	cp "$K/list-httproutes-empty.json" "$FAKE/httproutes.list.1"
 }
 
@@ -426,6 +432,14 @@ test_18_watch_loop() {
 		grep -q -- '^get services -A --watch --output-watch-events -o json$' "$FAKE/calls"
 	check "sync's reports are logged" watch_log_has 'kind=services msg="sync .*(full list)'
 	check "backoff doubles while watches end quickly" wait_for backoff watch_log_has 'relisting in 0.4s'
+	check "an ERROR event (410 Expired) is logged as an error" \
+		wait_for expired watch_log_has 'level=error .*kind=services msg="sync: .*the watch failed: too old resource version'
+	check "and the watch starts over" \
+		wait_for expired watch_log_has 'ambit sync exit 1); relisting in 0.8s'
+	check "what came before the ERROR was applied" \
+		watch_log_has 'kind=services msg="sync <stdin>: events 1-3 (full list): 1 created'
+	check "the next list deletes what the broken watch had added" \
+		wait_for "relisted" no_svc shop/before-error
 	kill "$wpid"
 	wait "$wpid"
 	check "SIGTERM stops it cleanly" [ $? -eq 0 ]

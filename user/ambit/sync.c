@@ -103,6 +103,15 @@ static int parse_source(const char *list, char *out, size_t size)
 	return o ? 0 : -EINVAL;
 }
 
+/* A whole decimal number in [@min, @max]; -1 when @s is not one. */
+static long number(const char *s, long min, long max)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v >= min && v <= max ? v : -1;
+}
+
 static int parse_args(int argc, char **argv, struct sync_cli *c)
 {
 	static const struct option opts[] = {
@@ -131,15 +140,15 @@ static int parse_args(int argc, char **argv, struct sync_cli *c)
 			break;
 		case 'r': c->resync = optarg; break;
 		case 'R': c->no_resync = true; break;
-		case 'S': c->settle_ms = atoi(optarg); break;
-		case 'b': c->max_batch = (size_t)atol(optarg); break;
+		case 'S': c->settle_ms = (int)number(optarg, 0, 600000); break;
+		case 'b': c->max_batch = (size_t)number(optarg, 1, 100000); break;
 		default:
 			fprintf(stderr, "error: sync: bad arguments (ambit sync "
 				"--help)\n");
 			return -EINVAL;
 		}
 	}
-	if (optind != argc || c->settle_ms < 0 || c->max_batch < 1) {
+	if (optind != argc || c->settle_ms < 0 || c->max_batch == (size_t)-1) {
 		fprintf(stderr, "error: sync: bad arguments (ambit sync --help)\n");
 		return -EINVAL;
 	}
@@ -167,8 +176,8 @@ static int call_retrying(const struct sync_cli *c, int argc, char **argv,
 		if (!ret || tries == 8 || (ret != -ECONNREFUSED &&
 					   ret != -ENOENT && ret != -EPIPE))
 			return ret;
-		fprintf(stderr, "sync: ambitd at %s: %s; retrying\n", c->sock,
-			strerror(-ret));
+		fprintf(stderr, "warning: sync: ambitd at %s: %s; retrying\n",
+			c->sock, strerror(-ret));
 		sleep_ms(wait);
 		wait = wait < 2000 ? wait * 2 : 2000;
 	}
@@ -405,8 +414,8 @@ static int end_of_stream(struct reader *r)
 	char why[256];
 
 	if (!jstream_end(&r->js, why, sizeof(why))) {
-		fprintf(stderr, "sync: %s: the stream ended after %lu events\n",
-			r->name, r->n);
+		printf("sync %s: the stream ended after %lu events\n", r->name,
+		       r->n);
 		return 0;
 	}
 	fprintf(stderr, "error: sync: %s: %s (after event %lu)\n", r->name,
