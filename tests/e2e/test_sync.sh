@@ -200,6 +200,37 @@ test_09_burst_is_batched() {
 	check "a full list takes them out again" no_svc shop/burst-0
 }
 
+# A full list larger than a batch: its parts go first, then what it lacks
+# is deleted, so nothing that exists is missing in between.
+test_09b_large_full_list() {
+	local out tmpl
+	tmpl=$(head -1 "$K/a02-v2-arrives.jsonl")
+	ambit sync --no-resync -f "$K/bad-objects.jsonl" >/dev/null 2>&1 # good-a, good-b
+	{
+		jq -c 'range(0; 1100) as $i | .object.metadata.name = "big-\($i)" |
+			.object.spec.clusterIP = "127.96.\(50 + ($i / 250 | floor)).\($i % 250 + 1)" |
+			.object.spec.clusterIPs = [.object.spec.clusterIP]' <<<"$tmpl"
+		grep -v EndpointSlice "$K/a05-relist.jsonl"
+	} >"$T/biglist.jsonl"
+	out=$(ambit sync --source services --max-batch 500 -f "$T/biglist.jsonl" 2>&1)
+	check "three parts, none deleting" \
+		[ "$(grep -c 'events [0-9]*-[0-9]*: [0-9]* created, 0 updated, 0 deleted' <<<"$out")" -eq 3 ]
+	check "then the end of the list deletes what it lacks ($(grep 'end of the list' <<<"$out"))" \
+		grep -q 'end of the list (full list): 0 created, 0 updated, 2 deleted' <<<"$out"
+	check "good-a and good-b, not listed, are gone" none_listed shop/good-a shop/good-b
+	check "the listed ones are in" all_listed shop/big-0 shop/big-1099 shop/web mesh/echo
+	# The same as a `kubectl get -o json` List for --resync.
+	jq -s '{apiVersion: "v1", kind: "List", metadata: {resourceVersion: ""},
+		items: map(.object)}' "$T/biglist.jsonl" >"$T/biglist.json"
+	ambit sync --no-resync -f "$K/bad-objects.jsonl" >/dev/null 2>&1
+	out=$(ambit sync --source services --max-batch 500 --resync "$T/biglist.json" </dev/null 2>&1)
+	check "--resync LIST in parts too: 3 parts, then the deletions" \
+		[ "$(grep -c 'items [0-9]*-[0-9]*: 0 created, 0 updated, 0 deleted' <<<"$out")" -eq 3 ]
+	check "(again good-a and good-b)" grep -q 'end of the list (full list): .* 2 deleted' <<<"$out"
+	ambit sync --source services -f "$K/a05-relist.jsonl" >/dev/null 2>&1
+	check "a smaller list takes them out again" no_svc shop/big-0
+}
+
 # ---- enrollment by labels ------------------------------------------------------------
 
 POD_NS=()
@@ -436,8 +467,8 @@ test_18_watch_loop() {
 		wait_for expired watch_log_has 'level=error .*kind=services msg="sync: .*the watch failed: too old resource version'
 	check "and the watch starts over" \
 		wait_for expired watch_log_has 'ambit sync exit 1); relisting in 0.8s'
-	check "what came before the ERROR was applied" \
-		watch_log_has 'kind=services msg="sync <stdin>: events 1-3 (full list): 1 created'
+	check "what came before the ERROR was applied (not as a full list)" \
+		watch_log_has 'kind=services msg="sync <stdin>: events 1-3: 1 created'
 	check "the next list deletes what the broken watch had added" \
 		wait_for "relisted" no_svc shop/before-error
 	kill "$wpid"

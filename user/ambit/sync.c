@@ -183,6 +183,22 @@ static int call_retrying(const struct sync_cli *c, int argc, char **argv,
 	}
 }
 
+/* Print the daemon's report of a call. Return: 0 or -1. */
+static int reply_done(const struct sync_cli *c, int ret, struct ctl_reply *rep)
+{
+	if (ret) {
+		fprintf(stderr, "error: sync: cannot reach ambitd at %s: %s\n",
+			c->sock, strerror(-ret));
+		return -1;
+	}
+	fputs(rep->out, stdout);
+	fputs(rep->err, stderr);
+	fflush(stdout);
+	ret = rep->code ? -1 : 0;
+	ctl_reply_free(rep);
+	return ret;
+}
+
 /* Send a batch; the daemon's report is printed. Return: 0 or -1. */
 static int send_batch(const struct sync_cli *c, struct batch *b,
 		      const char *origin, const char *unit)
@@ -207,17 +223,7 @@ static int send_batch(const struct sync_cli *c, struct batch *b,
 	json_array_clear(b->events);
 	b->bytes = 0;
 	b->resync = false;
-	if (ret) {
-		fprintf(stderr, "error: sync: cannot reach ambitd at %s: %s\n",
-			c->sock, strerror(-ret));
-		return -1;
-	}
-	fputs(rep.out, stdout);
-	fputs(rep.err, stderr);
-	fflush(stdout);
-	ret = rep.code ? -1 : 0;
-	ctl_reply_free(&rep);
-	return ret;
+	return reply_done(c, ret, &rep);
 }
 
 /* Other controllers' bookkeeping: big, and the daemon drops it anyway. */
@@ -243,15 +249,89 @@ static int add_event(struct batch *b, unsigned long n, const char *type,
 	return 0;
 }
 
-/* ---- --resync FILE ------------------------------------------------------------ */
+static bool batch_full(const struct sync_cli *c, const struct batch *b)
+{
+	return json_array_size(b->events) >= c->max_batch ||
+	       b->bytes >= BATCH_BYTES;
+}
+
+/* ---- full lists ------------------------------------------------------------------- */
+
+/*
+ * A full list (the stream's first burst, or --resync FILE) that may take
+ * several batches. One batch: sent with --resync, its objects and the
+ * deletion of what it lacks are one transaction. More: the batches go as
+ * they are, then --prune with every listed key deletes the rest, so an
+ * object that exists is never missing in between.
+ */
+struct lister {
+	json_t *keep; /* {"kind", "namespace", "name"} of every listed object */
+	bool split;   /* some of it was sent already */
+};
+
+static int keep_keys(struct lister *l, const struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(b->events); i++) {
+		const json_t *o = json_object_get(json_array_get(b->events, i),
+						  "object");
+		const json_t *m = json_object_get(o, "metadata");
+		json_t *k = json_pack("{s:O?,s:O?,s:O?}", "kind",
+				      json_object_get(o, "kind"), "namespace",
+				      json_object_get(m, "namespace"), "name",
+				      json_object_get(m, "name"));
+
+		if (!k || json_array_append_new(l->keep, k))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int send_prune(const struct sync_cli *c, const struct lister *l,
+		      const char *origin)
+{
+	char *argv[] = { "sync", "--kinds", (char *)c->kinds, "--prune",
+			 "--origin", (char *)origin };
+	struct ctl_reply rep;
+	char *body = json_dumps(l->keep, JSON_COMPACT);
+	int ret = body ? call_retrying(c, 6, argv, body, strlen(body), &rep)
+		       : -ENOMEM;
+
+	free(body);
+	return reply_done(c, ret, &rep);
+}
+
+/* Send @b, part of a full list; @last: the list ends with it. */
+static int send_list_part(const struct sync_cli *c, struct lister *l,
+			  struct batch *b, const char *origin, const char *unit,
+			  bool last)
+{
+	int ret;
+
+	if (keep_keys(l, b)) {
+		fprintf(stderr, "error: sync: out of memory\n");
+		return -1;
+	}
+	if (last && !l->split) {
+		b->resync = true;
+		return send_batch(c, b, origin, unit);
+	}
+	ret = send_batch(c, b, origin, unit);
+	l->split = true;
+	if (!ret && last)
+		ret = send_prune(c, l, origin);
+	return ret;
+}
 
 static int resync_file(const struct sync_cli *c)
 {
-	struct batch b = { .events = json_array(), .resync = true };
+	struct lister l = { .keep = json_array() };
+	struct batch b = { .events = json_array() };
 	json_error_t e;
 	json_t *list = json_load_file(c->resync, 0, &e);
 	json_t *items = json_object_get(list, "items");
-	size_t i;
+	size_t i, n = json_array_size(items);
 	int ret = 0;
 
 	if (!list || !json_is_array(items)) {
@@ -260,19 +340,18 @@ static int resync_file(const struct sync_cli *c)
 			list ? "" : " (a `kubectl get -o json` List)");
 		ret = -1;
 	}
-	for (i = 0; !ret && i < json_array_size(items); i++)
+	for (i = 0; !ret && i < n; i++) {
 		ret = add_event(&b, i + 1, "ADDED", json_array_get(items, i));
-	if (!ret && b.bytes > PROTO_MAX_BODY / 2) {
-		fprintf(stderr, "error: sync: --resync %s: a List this large "
-			"(%zu bytes) cannot be applied at once\n", c->resync,
-			b.bytes);
-		ret = -1;
+		if (!ret && batch_full(c, &b) && i + 1 < n)
+			ret = send_list_part(c, &l, &b, c->resync, "item", false);
 	}
+	/* An empty List is a full list too: everything of the kinds goes. */
 	if (!ret)
-		ret = send_batch(c, &b, c->resync, "item");
+		ret = send_list_part(c, &l, &b, c->resync, "item", true);
 	json_decref(b.events);
+	json_decref(l.keep);
 	json_decref(list);
-	return ret;
+	return ret ? -1 : 0;
 }
 
 /* ---- the stream ----------------------------------------------------------------- */
@@ -374,19 +453,13 @@ static int drain(struct reader *r, struct batch *b, const struct sync_cli *c)
 	return 0;
 }
 
-static bool batch_full(const struct sync_cli *c, const struct batch *b)
-{
-	return json_array_size(b->events) >= c->max_batch ||
-	       b->bytes >= BATCH_BYTES;
-}
-
 /*
- * Gather a batch: block for the first event, then take what is there
- * (during the first list, what comes before a --settle pause).
+ * Gather a batch: wait for the first event (at most @empty_ms; -1: as long
+ * as it takes), then take what is there, waiting up to @more_ms for more.
  * Return: 0, 1 when the stream ended cleanly or by an ERROR event, -1.
  */
 static int gather(struct reader *r, struct batch *b, const struct sync_cli *c,
-		  bool first)
+		  int empty_ms, int more_ms)
 {
 	int ret = 0, got;
 
@@ -396,14 +469,14 @@ static int gather(struct reader *r, struct batch *b, const struct sync_cli *c,
 			return ret;
 		if (r->eof)
 			break;
-		got = fill(r, !json_array_size(b->events) ? -1 :
-			      first ? c->settle_ms : 0);
+		got = fill(r, json_array_size(b->events) ? more_ms : empty_ms);
 		if (got < 0) {
 			fprintf(stderr, "error: sync: %s: read: %s\n", r->name,
 				strerror(-got));
 			return -1;
 		}
-		if (!got && !r->eof && json_array_size(b->events))
+		if (!got && !r->eof &&
+		    (json_array_size(b->events) || empty_ms >= 0))
 			return 0; /* nothing more for now: apply this */
 	}
 	return 1;
@@ -423,24 +496,50 @@ static int end_of_stream(struct reader *r)
 	return -1;
 }
 
+/*
+ * The first burst is the full list kubectl prints before watching; it ends
+ * with a --settle pause (or the stream). An ERROR event before that leaves
+ * it unfinished: nothing is deleted on its word.
+ */
+static int run_list(const struct sync_cli *c, struct reader *r,
+		    struct batch *b, struct lister *l, bool *listing)
+{
+	int ret = gather(r, b, c, l->split ? c->settle_ms : -1, c->settle_ms);
+	bool last = !batch_full(c, b);
+
+	/* Nothing at all, or a broken watch: no word to delete anything on
+	 * (an empty stream may be a kubectl that failed). */
+	if (r->failed || (ret && !l->split && !json_array_size(b->events))) {
+		*listing = false;
+		return send_batch(c, b, r->name, "event") ? -1 : ret;
+	}
+	if (send_list_part(c, l, b, r->name, "event", last))
+		return -1;
+	*listing = !last;
+	return ret;
+}
+
 static int run_stream(const struct sync_cli *c, struct reader *r)
 {
+	struct lister l = { .keep = json_array() };
 	struct batch b = { .events = json_array() };
-	bool first = true;
+	bool listing = !c->no_resync;
 	int ret;
 
 	for (;;) {
-		b.resync = first && !c->no_resync;
-		ret = gather(r, &b, c, first);
-		/* What arrived before an error is still applied. */
-		if (json_array_size(b.events) && send_batch(c, &b, r->name,
-							    "event"))
-			ret = -1;
+		if (listing) {
+			ret = run_list(c, r, &b, &l, &listing);
+		} else {
+			ret = gather(r, &b, c, -1, 0);
+			/* What arrived before an error is still applied. */
+			if (send_batch(c, &b, r->name, "event"))
+				ret = -1;
+		}
 		if (ret)
 			break;
-		first = false;
 	}
 	json_decref(b.events);
+	json_decref(l.keep);
 	if (r->failed) {
 		watch_error(r);
 		return -1;

@@ -12,10 +12,15 @@
  * are left out.
  *
  * With --resync the batch is a full list: objects of the synced kinds the
- * daemon has and the list does not are deleted.
+ * daemon has and the list does not are deleted. A list too large for one
+ * batch comes as plain batches, then --prune with the keys of the whole
+ * list: the deleting then waits until every listed object is in, so no
+ * object that exists is ever missing for a moment.
  *
  * Request: sync --kinds K[,K...] [--resync] [--origin NAME] [--unit WORD]
  * Body: a JSON array of {"n": NUMBER, "type": TYPE, "object": OBJECT}.
+ * Request: sync --kinds K[,K...] --prune [--origin NAME]
+ * Body: a JSON array of {"kind": K, "namespace": NS, "name": N} to keep.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +41,7 @@
 struct sync_opts {
 	unsigned int kinds; /* 1 << OBJ_* of the synced kinds */
 	bool resync;
+	bool prune;         /* the body lists what to keep, not events */
 	const char *origin; /* where the events came from, for messages */
 	const char *unit;   /* "event" (a stream) or "item" (a List) */
 };
@@ -102,6 +108,7 @@ static int parse_sync_opts(struct request *rq, struct sync_opts *o,
 	static const struct option opts[] = {
 		{ "kinds", required_argument, NULL, 'k' },
 		{ "resync", no_argument, NULL, 'r' },
+		{ "prune", no_argument, NULL, 'p' },
 		{ "origin", required_argument, NULL, 'o' },
 		{ "unit", required_argument, NULL, 'u' },
 		{},
@@ -114,19 +121,19 @@ static int parse_sync_opts(struct request *rq, struct sync_opts *o,
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(rq->argc, rq->argv, "", opts, NULL)) != -1) {
-		if (c == 'k' && !parse_kinds(optarg, &o->kinds))
-			continue;
-		if (c == 'r')
-			o->resync = true;
-		else if (c == 'o')
-			o->origin = optarg;
-		else if (c == 'u')
-			o->unit = optarg;
-		else {
-			sb_printf(err, "error: sync: bad option '%s' (--kinds "
-				  "takes Service,EndpointSlice,HTTPRoute,Pod,"
-				  "Namespace)\n", rq->argv[optind - 1]);
-			return -EINVAL;
+		switch (c) {
+		case 'k':
+			if (parse_kinds(optarg, &o->kinds))
+				goto bad;
+			break;
+		case 'p':
+			o->prune = true;
+			o->resync = true; /* it deletes what is not kept */
+			break;
+		case 'r': o->resync = true; break;
+		case 'o': o->origin = optarg; break;
+		case 'u': o->unit = optarg; break;
+		default: goto bad;
 		}
 	}
 	if (!o->kinds) {
@@ -134,6 +141,11 @@ static int parse_sync_opts(struct request *rq, struct sync_opts *o,
 		return -EINVAL;
 	}
 	return 0;
+bad:
+	sb_printf(err, "error: sync: bad option '%s' (--kinds takes Service,"
+		  "EndpointSlice,HTTPRoute,Pod,Namespace)\n",
+		  rq->argv[optind - 1]);
+	return -EINVAL;
 }
 
 /* ---- the events -------------------------------------------------------------- */
@@ -359,6 +371,31 @@ static int collect(struct batch *b)
 	return err;
 }
 
+/* --prune: the keys of a whole list, sent after its objects. */
+static int collect_keep(struct batch *b, const json_t *keep)
+{
+	char key[600];
+	size_t i;
+
+	for (i = 0; i < json_array_size(keep); i++) {
+		const json_t *k = json_array_get(keep, i);
+		int kind = kind_of(json_string_value(json_object_get(k, "kind")));
+		const char *ns = json_string_value(json_object_get(k, "namespace"));
+		const char *name = json_string_value(json_object_get(k, "name"));
+
+		if (!kind || !name)
+			continue;
+		if (obj_cluster_scoped(kind))
+			ns = "";
+		else if (!ns || !*ns)
+			ns = "default";
+		snprintf(key, sizeof(key), "%d/%s/%s", kind, ns, name);
+		if (strmap_add(&b->seen, key, b))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* --resync: what the daemon has of the synced kinds and the list lacks. */
 static int collect_gone(struct batch *b, const struct store *st)
 {
@@ -510,7 +547,9 @@ static void summary(const struct batch *b, struct sbuf *out)
 	unsigned long last = n ? ev_num(b, n - 1) : 0;
 	char range[64];
 
-	if (first == last)
+	if (b->o->prune)
+		snprintf(range, sizeof(range), "end of the list");
+	else if (first == last)
 		snprintf(range, sizeof(range), "%s %lu", b->o->unit, first);
 	else
 		snprintf(range, sizeof(range), "%ss %lu-%lu", b->o->unit,
@@ -540,6 +579,7 @@ int cmd_sync(struct daemon *d, struct request *rq, struct sbuf *out,
 {
 	struct sync_opts o;
 	struct batch b = { .o = &o, .err = err };
+	json_t *keep = NULL;
 	json_error_t je;
 	int ret;
 
@@ -548,16 +588,20 @@ int cmd_sync(struct daemon *d, struct request *rq, struct sbuf *out,
 	b.events = json_loadb(rq->body, rq->body_len, 0, &je);
 	if (!json_is_array(b.events)) {
 		sb_printf(err, "error: sync: the request body is not a JSON "
-			  "array of events: %s\n", b.events ? "" : je.text);
+			  "array: %s\n", b.events ? "" : je.text);
 		json_decref(b.events);
 		return 1;
+	}
+	if (o.prune) {
+		keep = b.events; /* the list's keys, not events */
+		b.events = json_array();
 	}
 	/* Room for every event, and with --resync every stored object. */
 	b.ch = calloc(json_array_size(b.events) + d->st.objs.n + 1,
 		      sizeof(*b.ch));
-	ret = b.ch ? index_store(&b, &d->st) : -ENOMEM;
+	ret = b.ch && b.events ? index_store(&b, &d->st) : -ENOMEM;
 	if (!ret)
-		ret = collect(&b);
+		ret = keep ? collect_keep(&b, keep) : collect(&b);
 	if (!ret && o.resync)
 		ret = collect_gone(&b, &d->st);
 	if (!ret)
@@ -569,5 +613,6 @@ int cmd_sync(struct daemon *d, struct request *rq, struct sbuf *out,
 	else
 		sb_printf(err, "error: sync: %s\n", strerror(-ret));
 	batch_free(&b);
+	json_decref(keep);
 	return ret ? 1 : 0;
 }
