@@ -50,11 +50,24 @@ struct pod_row {
 	const struct pod_binding *b; /* NULL: no namespace known */
 };
 
+/* Why the pod is (not) enrolled: its labels, and whether its netns is known. */
+static bool pod_why(const struct daemon *d, const struct pod_row *r, char *why,
+		    size_t size)
+{
+	bool in = pods_in_mesh(&d->st.objs, r->ns, r->name, why, size);
+	size_t n = strlen(why);
+
+	if (in && !r->b)
+		snprintf(why + n, size - n, ", but its network namespace is not "
+			 "known (no CNI attach, not found in --netns-dir)");
+	return in;
+}
+
 static void pod_json(const struct daemon *d, const struct pod_row *r,
 		     struct sbuf *out)
 {
 	char why[256], ips[400];
-	bool in = pods_in_mesh(&d->st.objs, r->ns, r->name, why, sizeof(why));
+	bool in = pod_why(d, r, why, sizeof(why));
 
 	if (r->pod)
 		ips_text(r->pod->pod.ips, r->pod->pod.n_ips, ips, sizeof(ips),
@@ -84,7 +97,7 @@ static void pod_line(const struct daemon *d, const struct pod_row *r,
 {
 	char why[256], ips[400], netns[600] = "-";
 
-	pods_in_mesh(&d->st.objs, r->ns, r->name, why, sizeof(why));
+	pod_why(d, r, why, sizeof(why));
 	if (r->pod)
 		ips_text(r->pod->pod.ips, r->pod->pod.n_ips, ips, sizeof(ips),
 			 false);
