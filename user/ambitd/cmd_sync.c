@@ -46,7 +46,8 @@ struct sync_opts {
 	const char *unit;   /* "event" (a stream) or "item" (a List) */
 };
 
-/* One change the batch asks for: the last event of its object. */
+/* One change the batch asks for: the winning event of its object, or a
+ * deletion a full list asks for (ev SIZE_MAX). */
 struct change {
 	size_t ev;          /* index in the body */
 	bool del;
@@ -60,7 +61,7 @@ struct batch {
 	struct change *ch;
 	size_t n_ch;
 	struct strmap seen; /* keys listed in the batch (resync keeps them) */
-	size_t *win;        /* seen's values: the winning event of each key */
+	size_t *win;        /* collect(): seen's values, each key's winner */
 	struct strmap store; /* the store by key */
 	size_t created, updated, deleted, unchanged, stale, bad, refused;
 	bool pods; /* Pods or Namespaces changed */
