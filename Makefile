@@ -30,11 +30,14 @@ endif
 LIBS := libbpf libelf zlib yaml-0.1 libpcre2-8 jansson
 LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
 LIB_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null)
+# JSON for ambit-cni only (the CNI protocol is JSON).
+JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JSON_LDLIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	  -Wmissing-prototypes -Wstrict-prototypes -Werror \
-	  -I$(OUT) -Iinclude -Iuser/lib -Iuser/proxy $(LIB_CFLAGS) $(EXTRA_CFLAGS)
+	  -I$(OUT) -Iinclude -Iuser/lib -Iuser/proxy $(LIB_CFLAGS) $(JSON_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -56,12 +59,14 @@ LIBAMBIT := $(OUT)/libambit.a
 AMBITD_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/ambitd/*.c))
 AMBIT_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/ambit/*.c))
 PROXY_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/proxy/*.c))
+CNI_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(wildcard user/cni/*.c))
+CNI_LIB_OBJS := $(filter-out %/main.o,$(CNI_OBJS)) # what the unit test links
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe $(OUT)/connbench
 
-BINS := $(OUT)/ambitd $(OUT)/ambit $(OUT)/ambit-proxy $(TEST_TOOLS)
+BINS := $(OUT)/ambitd $(OUT)/ambit $(OUT)/ambit-proxy $(OUT)/ambit-cni $(TEST_TOOLS)
 
 .PHONY: FORCE all tests test test-unit test-e2e bench check install clean help fuzz
 .DELETE_ON_ERROR:
@@ -110,6 +115,10 @@ $(OUT)/ambit-proxy: $(PROXY_OBJS) $(LIBAMBIT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) -lpthread -o $@
 
+$(OUT)/ambit-cni: $(CNI_OBJS) $(LIBAMBIT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) $(JSON_LDLIBS) -o $@
+
 $(OUT)/ambit-echo: tests/echo/ambit-echo.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
@@ -124,8 +133,11 @@ $(OUT)/connbench: tests/bench/connbench.c | $(OUT)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIBAMBIT) $(LDFLAGS) \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(TEST_EXTRA) $(LIBAMBIT) $(LDFLAGS) \
 		$(LIB_LDLIBS) -lcmocka -o $@
+
+$(OUT)/tests/test_cni: $(CNI_LIB_OBJS)
+$(OUT)/tests/test_cni: TEST_EXTRA = $(CNI_LIB_OBJS) $(JSON_LDLIBS)
 
 # libFuzzer targets: the library sources built with clang's fuzzer and
 # sanitizer runtimes, independent of the SAN= build.
@@ -134,7 +146,10 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Iinclude -Iuser/lib $(LIB_CFLAGS) $^ $(LIB_LDLIBS) -o $@
+		-Iinclude -Iuser/lib $(LIB_CFLAGS) $^ $(LIB_LDLIBS) $(FUZZ_EXTRA) -o $@
+
+$(OUT)/fuzz/fuzz_cni: user/cni/cni.c
+$(OUT)/fuzz/fuzz_cni: FUZZ_EXTRA = -Iuser/cni $(JSON_LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)OUT=$(OUT) tests/fuzz/run.sh $(FUZZ_SECS)
@@ -169,11 +184,16 @@ bench: all tests
 check:
 	$(Q)scripts/check.sh
 
+# Where container runtimes look for CNI plugins (kubelet's and
+# containerd's default; Debian's own plugins live in /usr/lib/cni).
+CNI_BIN_DIR ?= /opt/cni/bin
 install: all
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin
 	install -m 0755 $(OUT)/ambitd $(DESTDIR)/usr/sbin/ambitd
 	install -m 0755 $(OUT)/ambit $(DESTDIR)/usr/bin/ambit
 	install -m 0755 $(OUT)/ambit-proxy $(DESTDIR)/usr/sbin/ambit-proxy
+	install -d $(DESTDIR)$(CNI_BIN_DIR)
+	install -m 0755 $(OUT)/ambit-cni $(DESTDIR)$(CNI_BIN_DIR)/ambit-cni
 
 clean:
 	rm -rf $(OUT) $(abspath $(O))-san
@@ -182,5 +202,6 @@ help:
 	@echo 'Targets: all test test-unit test-e2e bench check install clean help'
 	@echo 'Options: O=DIR (build dir, default .output)  V=1 (verbose)'
 	@echo '         SAN=1 (ASan+UBSan build)  CC= CLANG= BPFTOOL= EXTRA_CFLAGS='
+	@echo '         DESTDIR= CNI_BIN_DIR= (install; default /opt/cni/bin)'
 
 -include $(wildcard $(OUT)/obj/*/*.d $(OUT)/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d)
