@@ -137,7 +137,7 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
 		$(LIB_LDLIBS) -lcmocka -o $@
 
 $(OUT)/tests/test_cni: $(CNI_LIB_OBJS)
-$(OUT)/tests/test_cni: TEST_EXTRA = $(CNI_LIB_OBJS) $(JSON_LDLIBS)
+$(OUT)/tests/test_cni: TEST_EXTRA = -Iuser/cni $(CNI_LIB_OBJS) $(JSON_LDLIBS)
 
 # libFuzzer targets: the library sources built with clang's fuzzer and
 # sanitizer runtimes, independent of the SAN= build.
