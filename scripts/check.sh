@@ -11,4 +11,4 @@ cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 	--enable=warning,portability,performance \
 	--suppress=missingIncludeSystem -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/proxy \
 	"-DLIBBPF_OPTS(T,N,...)=struct T N = { .sz = sizeof(struct T), __VA_ARGS__ }" \
-	user/lib user/ambitd user/ambit user/proxy tests/tools tests/bench/connbench.c
+	user/lib user/ambitd user/ambit user/proxy user/cni tests/tools tests/bench/connbench.c

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# ambit-cni with the real reference plugins from Debian's
+# containernetworking-plugins: bridge + host-local create each pod's
+# namespace networking, ambit-cni is chained after them, and a small
+# runtime below invokes them all exactly as libcni does (CNI_* variables,
+# the plugin's configuration with cniVersion, name and prevResult on
+# stdin; DEL in reverse order with the cached result).
+#
+# The runtime runs inside a test-made "node" namespace: the bridge, its
+# address and the host ends of the veths live there, never in the host's
+# namespace. Pods are test namespaces on that bridge; addresses come from
+# 198.18.0.0/24 (ipMasq off: no firewall rule anywhere), Service VIPs from
+# 127.96.0.0/16.
+source "$(dirname "$0")/lib.sh"
+
+CNI=$OUT/ambit-cni
+CNI_PLUGINS=/usr/lib/cni # Debian's containernetworking-plugins
+NODE=$NS-node
+CONFLIST=$T/podnet.conflist
+RUNTIME_LOG=$T/runtime.log
+BRIDGE=ambr0
+BACKEND_POD=$NS-pod0
+
+# ---- a runtime, the way libcni runs a network configuration list ------------
+
+# The configuration plugin $2 of list $1 gets: the list's cniVersion and
+# name, and prevResult $3 (JSON, or empty for none).
+plugin_conf() {
+	jq -c --argjson i "$2" --arg prev "$3" \
+		'.plugins[$i] + {cniVersion: .cniVersion, name: .name}
+		 + (if $prev == "" then {} else {prevResult: ($prev | fromjson)} end)' "$1"
+}
+
+# One plugin execution in the node namespace, with only what a runtime
+# passes. exec_plugin CMD TYPE POD CONTAINER-ID K8S-ARGS <conf; stdout: its output.
+exec_plugin() {
+	local cmd=$1 type=$2 pod=$3 id=$4 args=$5 netns=""
+	[ -n "$pod" ] && netns=/run/netns/$pod
+	echo "# $cmd $type pod=$pod id=$id" >>"$RUNTIME_LOG"
+	nsenter --net="/run/netns/$NODE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		CNI_COMMAND="$cmd" CNI_CONTAINERID="$id" CNI_NETNS="$netns" \
+		CNI_IFNAME=eth0 CNI_ARGS="$args" CNI_PATH="$CNI_PLUGINS:$OUT" \
+		"$(plugin_path "$type")" 2>>"$RUNTIME_LOG"
+}
+
+plugin_path() {
+	[ -x "$CNI_PLUGINS/$1" ] && { echo "$CNI_PLUGINS/$1"; return; }
+	echo "$OUT/$1"
+}
+
+# K8S_* arguments as kubelet passes them (empty NS: not a Kubernetes pod).
+k8s_args() { # ID NAMESPACE POD
+	[ -n "${2:-}" ] || return 0
+	echo "IgnoreUnknown=1;K8S_POD_NAMESPACE=$2;K8S_POD_NAME=$3;K8S_POD_INFRA_CONTAINER_ID=$1;K8S_POD_UID=uid-$3"
+}
+
+n_plugins() { jq '.plugins | length' "$1"; }
+
+# cni_add LIST POD ID NAMESPACE PODNAME: every plugin in order, each one's
+# result the next one's prevResult; the final result is cached in
+# $T/cache.ID (as libcni does), each plugin's own output kept in $T/out.ID.I,
+# a failing plugin's error object in $T/error.ID.
+cni_add() {
+	local list=$1 pod=$2 id=$3 args i prev="" out n
+	args=$(k8s_args "$3" "${4:-}" "${5:-}")
+	n=$(n_plugins "$list")
+	for ((i = 0; i < n; i++)); do
+		out=$(plugin_conf "$list" $i "$prev" |
+			exec_plugin ADD "$(jq -r ".plugins[$i].type" "$list")" "$pod" "$id" "$args") || {
+			echo "$out" >"$T/error.$id"
+			return 1
+		}
+		echo "$out" >"$T/out.$id.$i"
+		prev=$out
+	done
+	echo "$prev" >"$T/cache.$id"
+}
+
+# cni_del LIST POD ID NAMESPACE PODNAME: reverse order, every plugin given
+# the cached result; the cache is dropped on success. POD may be empty
+# (the namespace is already gone: CNI_NETNS unset).
+cni_del() {
+	local list=$1 pod=$2 id=$3 args i prev="" out
+	args=$(k8s_args "$3" "${4:-}" "${5:-}")
+	[ -s "$T/cache.$id" ] && prev=$(cat "$T/cache.$id")
+	for ((i = $(n_plugins "$list") - 1; i >= 0; i--)); do
+		out=$(plugin_conf "$list" $i "$prev" |
+			exec_plugin DEL "$(jq -r ".plugins[$i].type" "$list")" "$pod" "$id" "$args") || {
+			echo "$out" >"$T/error.$id"
+			return 1
+		}
+	done
+	rm -f "$T/cache.$id"
+}
+
+# cni_check LIST POD ID NAMESPACE PODNAME: in order, with the cached result.
+cni_check() {
+	local list=$1 pod=$2 id=$3 args i out
+	args=$(k8s_args "$3" "${4:-}" "${5:-}")
+	for ((i = 0; i < $(n_plugins "$list"); i++)); do
+		out=$(plugin_conf "$list" $i "$(cat "$T/cache.$id")" |
+			exec_plugin CHECK "$(jq -r ".plugins[$i].type" "$list")" "$pod" "$id" "$args") || {
+			echo "$out" >"$T/error.$id"
+			return 1
+		}
+	done
+}
+
+# The configuration lists: loopback alone (as runtimes run it), and the pod
+# network: bridge with host-local, then ambit-cni. $1: ambit-cni's keys.
+write_conflists() {
+	jq -n '{cniVersion: "1.0.0", name: "lo", plugins: [{type: "loopback"}]}' >"$T/lo.conflist"
+	jq -n --arg dir "$T/ipam" --arg br "$BRIDGE" --argjson ours "$1" '{
+		cniVersion: "1.0.0", name: "ambit-podnet",
+		plugins: [
+			{type: "bridge", bridge: $br, isGateway: true, ipMasq: false,
+			 ipam: {type: "host-local", dataDir: $dir,
+				ranges: [[{subnet: "198.18.0.0/24"}]]}},
+			({type: "ambit-cni"} + $ours)
+		]}' >"$CONFLIST"
+}
+
+# A pod the way a runtime makes one: its netns, loopback, then the network.
+# new_pod POD ID [NAMESPACE PODNAME]; the result lands in $T/cache.ID.
+# (Not in a subshell: EXTRA_NETNS must keep the namespace for teardown.)
+new_pod() {
+	ip netns add "$1" || return 1
+	EXTRA_NETNS+=("$1")
+	cni_add "$T/lo.conflist" "$1" "lo-$2" || return 1
+	cni_add "$CONFLIST" "$@"
+}
+
+jqe() { jq -e "$@" >/dev/null; }
+# Both files hold the same JSON document (and are not empty).
+same_json() {
+	[ -s "$1" ] && [ -s "$2" ] && diff <(jq -S . "$1") <(jq -S . "$2")
+}
+
+pod_ip() { jq -r '[.ips[] | select(.address | startswith("198.18."))][0].address | split("/")[0]' "$T/cache.$1"; }
+error_of() { cat "$T/error.$1" 2>/dev/null; }
+in_pod() { # POD CGROUP CMD...
+	local pod=$1 cg=$2
+	shift 2
+	bash -c "$IN_CG" "/run/netns/$pod" "$CG/$cg" "$@"
+}
+# Run ambit-cni alone with a configuration on stdin and the given CNI_*.
+run_cni() { env -i PATH="$PATH" "$@" "$CNI" 2>>"$T/cni-direct.log"; }
+
+# ---- tests -------------------------------------------------------------------
+
+test_01_node_and_plugins() {
+	local p
+	for p in bridge host-local loopback; do
+		check "reference plugin $CNI_PLUGINS/$p is installed (containernetworking-plugins)" \
+			test -x "$CNI_PLUGINS/$p"
+	done
+	check "ambit-cni is built" test -x "$CNI"
+	ip netns add "$NODE" && EXTRA_NETNS+=("$NODE")
+	check "node namespace up" ip -n "$NODE" link set lo up
+	write_conflists '{"socket": "'"$SOCK"'"}'
+	check "conflist written" jqe '.plugins | length == 2' "$CONFLIST"
+}
+
+test_02_version() {
+	local out br
+	out=$(echo '{"cniVersion":"1.0.0"}' | run_cni CNI_COMMAND=VERSION)
+	check "VERSION answers for the version asked ($out)" \
+		jqe '.cniVersion == "1.0.0" and (.supportedVersions | index("1.0.0") and index("0.4.0") and index("0.3.1"))' <<<"$out"
+	out=$(echo '{"cniVersion":"0.4.0"}' | run_cni CNI_COMMAND=VERSION)
+	check "VERSION echoes 0.4.0" jqe '.cniVersion == "0.4.0"' <<<"$out"
+	out=$(run_cni CNI_COMMAND=VERSION </dev/null)
+	check "VERSION with empty stdin: the latest" jqe '.cniVersion == "1.0.0"' <<<"$out"
+	# Every version bridge speaks that has chaining, we speak too.
+	br=$(echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION "$CNI_PLUGINS/bridge")
+	check "ambit-cni speaks every chaining version of bridge ($(jq -c .supportedVersions <<<"$br"))" \
+		jqe --argjson ours "$out" '[.supportedVersions[] | select(. >= "0.3.0")] - $ours.supportedVersions == []' <<<"$br"
+}
+
+# pod0 is not a Kubernetes pod (no K8S_* arguments): ambit-cni passes it
+# through without asking ambitd. It hosts the backend of the Service later.
+test_03_plain_pod_passes_through() {
+	local addr
+	check "ADD of a non-Kubernetes pod through bridge, host-local, ambit-cni ($(error_of pod0id))" \
+		new_pod "$BACKEND_POD" pod0id
+	check "ambit-cni's result is bridge's, unchanged" \
+		same_json "$T/out.pod0id.0" "$T/out.pod0id.1"
+	check "and in 1.0.0 form" jqe '.cniVersion == "1.0.0"' "$T/cache.pod0id"
+	addr=$(pod_ip pod0id)
+	check "pod got $addr/24 from host-local" \
+		grep -q "inet $addr/24" <(ip -n "$BACKEND_POD" -4 addr show dev eth0)
+	check "pod's loopback is up (loopback plugin)" \
+		grep -q 'inet 127.0.0.1' <(ip -n "$BACKEND_POD" addr show dev lo)
+	check "bridge $BRIDGE with 198.18.0.1 is in the node namespace" \
+		grep -q 'inet 198.18.0.1/24' <(ip -n "$NODE" addr show dev "$BRIDGE")
+	check "and not in the host's" bash -c "! ip link show dev $BRIDGE 2>/dev/null"
+	check "no 198.18.0.0/24 route in the host's namespace" \
+		bash -c "! ip route show | grep -q '198\\.18\\.0\\.'"
+	# Not through in_pod: $! must be the backend itself, to stop it.
+	bash -c "$IN_CG" "/run/netns/$BACKEND_POD" "$CG/backends" "$ECHO" --name backend-pod0 --mode tcp \
+		--listen "$addr:8080" --ready-file "$T/backend.ready" >"$T/backend.log" 2>&1 &
+	BG_PIDS+=($!)
+	check "backend listens in the pod" wait_for backend test -e "$T/backend.ready"
+	check "the node reaches it over the bridge" \
+		bash -c "nsenter --net=/run/netns/$NODE '$ECHO' --tcp-client $addr:8080 2>/dev/null | grep -qx backend-pod0"
+	check "ambit-cni logged the pass-through on stderr" \
+		grep -q 'not a Kubernetes pod' "$RUNTIME_LOG"
+}
+
+# Configuration and environment errors: the spec's error object on stdout.
+expect_cni_error() { # WHAT CODE ENV... <conf
+	local what=$1 code=$2 out rc
+	shift 2
+	out=$(run_cni "$@")
+	rc=$?
+	check "$what: exit status non-zero ($rc), code $code ($out)" \
+		jqe --argjson c "$code" '.code == $c and (.msg | length > 0) and (.cniVersion | type == "string")' <<<"$out"
+	[ "$rc" -ne 0 ] || not_ok "$what exited 0"
+}
+
+test_04_errors() {
+	local env=(CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/run/netns/$BACKEND_POD CNI_IFNAME=eth0)
+	local prev conf out
+	prev=$(cat "$T/cache.pod0id")
+	conf=$(plugin_conf "$CONFLIST" 1 "$prev")
+	expect_cni_error "bad JSON" 6 "${env[@]}" <<<'{"cniVersion": "1.0.0", "name":'
+	expect_cni_error "missing CNI_NETNS" 4 CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_IFNAME=eth0 <<<"$conf"
+	out=$(run_cni CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_IFNAME=eth0 <<<"$conf")
+	check "the message names CNI_NETNS" jqe '.msg | test("CNI_NETNS")' <<<"$out"
+	expect_cni_error "unknown CNI_COMMAND" 4 CNI_COMMAND=FROB <<<"$conf"
+	expect_cni_error "cniVersion 0.2.0 (no chaining)" 1 "${env[@]}" \
+		<<<"$(jq -c '.cniVersion = "0.2.0"' <<<"$conf")"
+	expect_cni_error "CHECK under 0.3.1" 1 CNI_COMMAND=CHECK CNI_CONTAINERID=x \
+		CNI_NETNS=/run/netns/$BACKEND_POD CNI_IFNAME=eth0 <<<"$(jq -c '.cniVersion = "0.3.1"' <<<"$conf")"
+	expect_cni_error "failOpen not a boolean" 7 "${env[@]}" \
+		<<<"$(jq -c '.failOpen = "no"' <<<"$conf")"
+	expect_cni_error "ADD without prevResult (not chained)" 7 "${env[@]}" \
+		<<<"$(jq -c 'del(.prevResult)' <<<"$conf")"
+	out=$(run_cni "${env[@]}" <<<"$(jq -c '.cniVersion = "0.4.0" | .failOpen = 1' <<<"$conf")")
+	check "an error keeps the configuration's cniVersion ($out)" \
+		jqe '.cniVersion == "0.4.0" and .code == 7' <<<"$out"
+}
+
+test_05_daemon_unreachable() {
+	# failOpen false (default): the ADD fails with "try again later", the
+	# runtime cleans up with DEL, which succeeds without ambitd.
+	write_conflists '{"socket": "'"$T/nowhere.sock"'"}'
+	if new_pod "$NS-pod9" pod9id shop web-9; then
+		not_ok "ADD without ambitd fails (failOpen false)"
+	else
+		ok "ADD without ambitd fails (failOpen false)"
+	fi
+	check "with code 11, try again later ($(error_of pod9id))" \
+		jqe '.code == 11 and (.msg | test("unreachable"))' "$T/error.pod9id"
+	check "the runtime's DEL after the failed ADD succeeds without ambitd" \
+		cni_del "$CONFLIST" "$NS-pod9" pod9id shop web-9
+	# failOpen true: the pod starts, outside the mesh, with a warning.
+	write_conflists '{"socket": "'"$T/nowhere.sock"'", "failOpen": true}'
+	check "ADD without ambitd passes with failOpen true" \
+		cni_add "$CONFLIST" "$NS-pod9" pod9id shop web-9
+	check "its result is bridge's" same_json "$T/out.pod9id.0" "$T/out.pod9id.1"
+	check "and the warning says so" grep -q 'failOpen: the pod goes on outside the mesh' "$RUNTIME_LOG"
+	check "CHECK without ambitd passes with failOpen true" \
+		cni_check "$CONFLIST" "$NS-pod9" pod9id shop web-9
+	check "DEL" cni_del "$CONFLIST" "$NS-pod9" pod9id shop web-9
+	write_conflists '{"socket": "'"$SOCK"'"}'
+}
+
+e2e_setup
+e2e_run
