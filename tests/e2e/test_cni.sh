@@ -267,5 +267,11 @@ test_05_daemon_unreachable() {
 	write_conflists '{"socket": "'"$SOCK"'"}'
 }
 
+test_99_plugin_logs_clean() {
+	check "ambit-cni's stderr free of sanitizer reports" \
+		bash -c "! cat '$RUNTIME_LOG' '$T/cni-direct.log' 2>/dev/null |
+			grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:'"
+}
+
 e2e_setup
 e2e_run
