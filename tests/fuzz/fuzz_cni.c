@@ -27,8 +27,8 @@ static void one_command(const char *buf, size_t size, enum cni_cmd cmd)
 	if (!cni_conf_parse(buf, size, cmd, NULL, &c, &err)) {
 		if (c.prev_result)
 			free(cni_result_json(&c));
-		if (!cni_pod_argv("attach", &e, &c, &av))
-			cni_argv_free(&av);
+		cni_pod_argv("attach", &e, &c, &av);
+		cni_argv_free(&av);
 	} else {
 		free(cni_error_json(c.version, &err));
 	}

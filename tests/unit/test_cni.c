@@ -448,8 +448,22 @@ static void test_argv_bounded(void **state)
 	strcat(extra, "]}");
 	assert_int_equal(parse(conf_with("1.0.0", extra), CNI_CMD_ADD, &c, &err), 0);
 	assert_int_equal(cni_pod_argv("attach", &e, &c, &av), -E2BIG);
-	assert_int_equal(av.argc, 0);
+	cni_argv_free(&av);
 	cni_conf_free(&c);
+}
+
+static void test_argv_value_bounded(void **state)
+{
+	static char name[PROTO_MAX_ARG + 2];
+	struct cni_env e = pod_env("ns", name, "/n");
+	struct cni_argv av;
+
+	memset(name, 'a', PROTO_MAX_ARG + 1);
+	assert_int_equal(cni_pod_argv("detach", &e, NULL, &av), -ENAMETOOLONG);
+	cni_argv_free(&av);
+	name[PROTO_MAX_ARG] = '\0'; /* exactly the limit is fine */
+	assert_int_equal(cni_pod_argv("detach", &e, NULL, &av), 0);
+	cni_argv_free(&av);
 }
 
 /* A stand-in ambitd: accepts once, checks the request, answers. */
@@ -538,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_attach_argv),
 		cmocka_unit_test(test_detach_argv),
 		cmocka_unit_test(test_argv_bounded),
+		cmocka_unit_test(test_argv_value_bounded),
 		cmocka_unit_test(test_call_ambitd),
 	};
 

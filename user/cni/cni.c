@@ -397,8 +397,10 @@ char *cni_error_json(const char *version, const struct cni_error *err)
 
 static int argv_add(struct cni_argv *av, const char *s, size_t n)
 {
-	if (av->argc >= (int)(sizeof(av->argv) / sizeof(av->argv[0])) - 1)
+	if (av->argc >= PROTO_MAX_ARGS)
 		return -E2BIG;
+	if (n > PROTO_MAX_ARG)
+		return -ENAMETOOLONG;
 	av->argv[av->argc] = strndup(s, n);
 	if (!av->argv[av->argc])
 		return -ENOMEM;
@@ -467,8 +469,6 @@ int cni_pod_argv(const char *verb, const struct cni_env *e,
 		ret = argv_opt(av, "--container-id", e->container_id);
 	if (!ret && !strcmp(verb, "attach") && c && c->prev_result)
 		ret = argv_ips(av, c->prev_result);
-	if (ret)
-		cni_argv_free(av);
 	return ret;
 }
 

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "proto.h"
+
 #define CNI_VERSION_LATEST "1.0.0"
 #define CNI_MAX_CONFIG (4u << 20) /* stdin larger than this is refused */
 #define CNI_DEFAULT_TIMEOUT_MS 10000
@@ -140,7 +142,7 @@ void cni_error_set(struct cni_error *err, int code, const char *details,
 /* An argument vector for ambitd, every string malloc'd. */
 struct cni_argv {
 	int argc;
-	char *argv[64 + 1]; /* PROTO_MAX_ARGS, NULL-terminated */
+	char *argv[PROTO_MAX_ARGS + 1]; /* NULL-terminated */
 };
 
 /**
@@ -148,7 +150,9 @@ struct cni_argv {
  * send it: "pod attach|detach --namespace NS --name POD --netns PATH
  * [--container-id ID] [--ip ADDR]...". @verb is "attach", "detach" or
  * "check"; IPs (ADD only) are the sandbox addresses of prevResult, without
- * prefix length. Returns 0 or -ENOMEM / -E2BIG; free with cni_argv_free().
+ * prefix length. Returns 0, -E2BIG (more arguments than the protocol
+ * takes), -ENAMETOOLONG (a value longer than it takes) or -ENOMEM; free
+ * with cni_argv_free() either way.
  */
 int cni_pod_argv(const char *verb, const struct cni_env *e,
 		 const struct cni_conf *c, struct cni_argv *av);

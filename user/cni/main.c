@@ -116,17 +116,27 @@ struct call {
 	int err; /* transport: -errno, 0 when ambitd answered */
 };
 
-static int call_pod(struct call *k, const char *verb)
+/* Ask ambitd "pod VERB ..."; -1 with @err set if the request cannot even
+ * be built (then ambitd was not asked). */
+static int call_pod(struct call *k, const char *verb, struct cni_error *err)
 {
 	struct cni_argv av;
 	int ret;
 
 	ret = cni_pod_argv(verb, k->e, k->c, &av);
-	if (ret)
-		return ret;
-	k->err = ambitd_call(k->c->socket, k->c->timeout_ms, &av, &k->r);
+	if (!ret)
+		k->err = ambitd_call(k->c->socket, k->c->timeout_ms, &av, &k->r);
 	cni_argv_free(&av);
-	return 0;
+	if (ret == -E2BIG)
+		cni_error_set(err, CNI_ERR_CONFIG, NULL, "prevResult: more "
+			      "addresses than one request to ambitd takes");
+	else if (ret == -ENAMETOOLONG)
+		cni_error_set(err, CNI_ERR_ENV, NULL, "CNI_ARGS, CNI_NETNS or "
+			      "CNI_CONTAINERID: a value longer than %d bytes",
+			      PROTO_MAX_ARG);
+	else if (ret)
+		cni_error_set(err, CNI_ERR_TRY_LATER, NULL, "out of memory");
+	return ret ? -1 : 0;
 }
 
 /* ambitd could not be reached: failOpen decides (ADD, CHECK). */
@@ -158,10 +168,8 @@ static int cmd_add(const struct cni_env *e, const struct cni_conf *c,
 			"in CNI_ARGS): passed through", e->container_id);
 		return print_json(cni_result_json(c));
 	}
-	if (call_pod(&k, "attach")) {
-		cni_error_set(err, CNI_ERR_CONFIG, NULL, "too many addresses in prevResult");
+	if (call_pod(&k, "attach", err))
 		return -1;
-	}
 	if (k.err) {
 		ret = unreachable(&k, "ADD", err);
 	} else if (k.r.code) {
@@ -184,15 +192,14 @@ static int cmd_add(const struct cni_env *e, const struct cni_conf *c,
 static int cmd_del(const struct cni_env *e, const struct cni_conf *c)
 {
 	struct call k = { .e = e, .c = c };
+	struct cni_error err = {};
 
 	if (!e->pod_name)
 		return 0;
-	if (call_pod(&k, "detach")) {
-		pr_warn("DEL %s/%s: out of memory; not detached", e->pod_namespace,
-			e->pod_name);
-		return 0;
-	}
-	if (k.err)
+	if (call_pod(&k, "detach", &err))
+		pr_warn("DEL %s/%s: not detached: %s", e->pod_namespace,
+			e->pod_name, err.msg);
+	else if (k.err)
 		pr_warn("DEL %s/%s container=%s: ambitd unreachable at %s (%s); "
 			"it drops the attachment itself when the pod goes",
 			e->pod_namespace, e->pod_name, e->container_id, c->socket,
@@ -215,10 +222,8 @@ static int cmd_check(const struct cni_env *e, const struct cni_conf *c,
 
 	if (!e->pod_name)
 		return 0;
-	if (call_pod(&k, "check")) {
-		cni_error_set(err, CNI_ERR_CONFIG, NULL, "out of memory");
+	if (call_pod(&k, "check", err))
 		return -1;
-	}
 	if (k.err) {
 		ret = unreachable(&k, "CHECK", err);
 	} else if (k.r.code) {
