@@ -109,11 +109,13 @@ cni_check() {
 }
 
 # The configuration lists: loopback alone (as runtimes run it), and the pod
-# network: bridge with host-local, then ambit-cni. $1: ambit-cni's keys.
+# network: bridge with host-local, then ambit-cni. $1: ambit-cni's keys,
+# $2: the spec version (default 1.0.0).
 write_conflists() {
-	jq -n '{cniVersion: "1.0.0", name: "lo", plugins: [{type: "loopback"}]}' >"$T/lo.conflist"
-	jq -n --arg dir "$T/ipam" --arg br "$BRIDGE" --argjson ours "$1" '{
-		cniVersion: "1.0.0", name: "ambit-podnet",
+	local v=${2:-1.0.0}
+	jq -n --arg v "$v" '{cniVersion: $v, name: "lo", plugins: [{type: "loopback"}]}' >"$T/lo.conflist"
+	jq -n --arg v "$v" --arg dir "$T/ipam" --arg br "$BRIDGE" --argjson ours "$1" '{
+		cniVersion: $v, name: "ambit-podnet",
 		plugins: [
 			{type: "bridge", bridge: $br, isGateway: true, ipMasq: false,
 			 ipam: {type: "host-local", dataDir: $dir,
@@ -206,6 +208,21 @@ test_03_plain_pod_passes_through() {
 		bash -c "nsenter --net=/run/netns/$NODE '$ECHO' --tcp-client $addr:8080 2>/dev/null | grep -qx backend-pod0"
 	check "ambit-cni logged the pass-through on stderr" \
 		grep -q 'not a Kubernetes pod' "$RUNTIME_LOG"
+	check "CHECK of the chain (bridge checks the pod's interface too)" \
+		cni_check "$CONFLIST" "$BACKEND_POD" pod0id
+}
+
+# The same chain in spec 0.4.0, which Debian's plugins also speak.
+test_03_spec_0_4_0() {
+	write_conflists '{"socket": "'"$SOCK"'"}' 0.4.0
+	check "ADD under 0.4.0 ($(error_of pod8id))" new_pod "$NS-pod8" pod8id
+	check "bridge answered in 0.4.0" jqe '.cniVersion == "0.4.0"' "$T/out.pod8id.0"
+	check "ambit-cni passed it on unchanged" same_json "$T/out.pod8id.0" "$T/out.pod8id.1"
+	check "CHECK under 0.4.0" cni_check "$CONFLIST" "$NS-pod8" pod8id
+	check "DEL under 0.4.0" cni_del "$CONFLIST" "$NS-pod8" pod8id
+	check "bridge removed the pod's interface" \
+		bash -c "! ip -n $NS-pod8 link show dev eth0 2>/dev/null"
+	write_conflists '{"socket": "'"$SOCK"'"}'
 }
 
 # Configuration and environment errors: the spec's error object on stdout.
