@@ -100,6 +100,8 @@ static const struct verb verbs[] = {
 	{ "pod", "pod attach --namespace NS --name POD --netns PATH "
 	  "[--container-id ID] [--ip ADDR]...\n"
 	  "        ambit pod detach --namespace NS --name POD [--netns PATH] "
+	  "[--container-id ID]\n"
+	  "        ambit pod check --namespace NS --name POD [--netns PATH] "
 	  "[--container-id ID]",
 	  "Tell ambitd which network namespace a pod has (what the ambit-cni\n"
 	  "plugin does on CNI ADD and DEL). An attached pod is enrolled when its\n"
@@ -110,7 +112,9 @@ static const struct verb verbs[] = {
 	  "until it arrives. Labels that change later enroll or unenroll it.\n"
 	  "detach forgets the pod and unenrolls it; a detach naming another\n"
 	  "netns or container id than the attached one is ignored (a late DEL\n"
-	  "of an old sandbox). Both are idempotent.\n", 0 },
+	  "of an old sandbox). Both are idempotent.\n"
+	  "check (CNI CHECK) changes nothing and fails unless the pod is attached\n"
+	  "to that sandbox and enrolled exactly when its labels say so.\n", 0 },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 

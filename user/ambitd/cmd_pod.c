@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * ambit pod attach / detach: what the ambit-cni plugin says on CNI ADD and
- * DEL (the same requests, built by ctl.h's pod_req_argv()). Attach records
- * which network namespace a pod has and enrolls it when its labels say
- * ambient; detach forgets it, which unenrolls it. Both are idempotent, as
- * CNI requires of DEL.
+ * ambit pod attach / detach / check: what the ambit-cni plugin says on CNI
+ * ADD, DEL and CHECK (the same requests, built by ctl.h's pod_req_argv()).
+ * Attach records which network namespace a pod has and enrolls it when its
+ * labels say ambient; detach forgets it, which unenrolls it. Both are
+ * idempotent, as CNI requires of DEL. Check changes nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -176,14 +176,79 @@ static int pod_detach(struct daemon *d, const struct pod_opts *o,
 	return 0;
 }
 
+/* The data plane's entry for @netns: 1 enrolled, 0 none, -errno when an
+ * Enrollment names it but it could not be resolved. A managed one (from
+ * labels) is reported in *@managed. */
+static int netns_enrolled(const struct daemon *d, const char *netns,
+			  bool *managed)
+{
+	__u64 cookie;
+	size_t i;
+
+	*managed = false;
+	for (i = 0; i < d->en.n; i++) {
+		const struct enrolled *e = &d->en.v[i];
+
+		if (e->kind != AMBIT_ENROLL_NETNS || !e->obj->enr.netns_path ||
+		    strcmp(e->obj->enr.netns_path, netns))
+			continue;
+		*managed = mesh_managed(e->obj);
+		if (e->err)
+			return e->err;
+		/* The namespace now at that path must be the one enrolled
+		 * (not a newer one made at the same path since). */
+		if (netns_cookie_of(netns, &cookie) || cookie != e->id)
+			return -ESTALE;
+		return 1;
+	}
+	return 0;
+}
+
+/* CNI CHECK: the pod is attached to this sandbox, and enrolled exactly when
+ * its labels say so. An Enrollment the operator made by hand for a pod the
+ * labels leave out is their choice, not a fault. */
+static int pod_check(struct daemon *d, const struct pod_opts *o,
+		     struct sbuf *out, struct sbuf *err)
+{
+	const struct pod_binding *b = pods_find(d, o->ns, o->name);
+	char why[256];
+	bool in, managed;
+	int state;
+
+	if (!b || other_sandbox(b, o)) {
+		sb_printf(err, "error: pod %s/%s is not attached%s%s%s\n", o->ns,
+			  o->name, b ? " to this sandbox (it has netns " : "",
+			  b ? b->netns : "", b ? ")" : "");
+		return 1;
+	}
+	in = pods_in_mesh(&d->st.objs, o->ns, o->name, why, sizeof(why));
+	state = netns_enrolled(d, b->netns, &managed);
+	if (in && state != 1) {
+		sb_printf(err, "error: pod %s/%s should be enrolled (%s) but its "
+			  "netns %s is not: %s\n", o->ns, o->name, why, b->netns,
+			  state == -ESTALE ? "another namespace is at that path now" :
+			  state < 0 ? strerror(-state) : "no enrollment");
+		return 1;
+	}
+	if (!in && state == 1 && managed) {
+		sb_printf(err, "error: pod %s/%s is enrolled but should not be "
+			  "(%s)\n", o->ns, o->name, why);
+		return 1;
+	}
+	sb_printf(out, "pod %s/%s attached (netns %s): %s (%s)\n", o->ns,
+		  o->name, b->netns, state == 1 ? "enrolled" : "not enrolled", why);
+	return 0;
+}
+
 int cmd_pod(struct daemon *d, struct request *rq, struct sbuf *out,
 	    struct sbuf *err)
 {
 	const char *verb = rq->argc > 1 ? rq->argv[1] : "";
 	struct pod_opts o;
 
-	if (strcmp(verb, "attach") && strcmp(verb, "detach")) {
-		sb_printf(err, "error: pod: attach or detach? (ambit pod "
+	if (strcmp(verb, "attach") && strcmp(verb, "detach") &&
+	    strcmp(verb, "check")) {
+		sb_printf(err, "error: pod: attach, detach or check? (ambit pod "
 			  "--help)\n");
 		return 1;
 	}
@@ -191,5 +256,7 @@ int cmd_pod(struct daemon *d, struct request *rq, struct sbuf *out,
 		return 1;
 	if (!strcmp(verb, "attach"))
 		return pod_attach(d, &o, out, err);
+	if (!strcmp(verb, "check"))
+		return pod_check(d, &o, out, err);
 	return pod_detach(d, &o, out, err);
 }

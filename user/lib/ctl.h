@@ -27,6 +27,16 @@ struct ctl_reply {
 int ctl_call(const char *sock, int argc, char *const *argv, const char *body,
 	     size_t body_len, struct ctl_reply *rep);
 
+/**
+ * ctl_call_timed() - ctl_call() with connect, every send and every receive
+ * bounded by @timeout_ms (0: no bound), for callers that must never hang
+ * (the CNI plugin runs inside the container runtime's pod setup).
+ * Return: as ctl_call(); -ETIMEDOUT when a bound was hit.
+ */
+int ctl_call_timed(const char *sock, int timeout_ms, int argc,
+		   char *const *argv, const char *body, size_t body_len,
+		   struct ctl_reply *rep);
+
 /** ctl_reply_free() - release a reply; it is empty afterwards. */
 void ctl_reply_free(struct ctl_reply *rep);
 
@@ -43,26 +53,33 @@ struct pod_req {
 	size_t n_ips;
 };
 
-/**
- * pod_req_argv() - the arguments of `pod attach` (@attach) or `pod detach`
- * for @r into @argv (room for POD_REQ_MAX_ARGS + 1; the strings are @r's,
- * borrowed; NULL-terminated):
- *   pod attach --namespace NS --name POD --netns PATH [--container-id ID]
- *              [--ip ADDR]...
- *   pod detach --namespace NS --name POD [--netns PATH] [--container-id ID]
- * Return: argc, or -EINVAL when a required field is missing.
- */
-int pod_req_argv(const struct pod_req *r, bool attach, char **argv);
+/* What the CNI plugin asks: on ADD, DEL and CHECK. */
+enum pod_verb { POD_ATTACH, POD_DETACH, POD_CHECK };
 
 /**
- * pod_request() - pod_req_argv() and ctl_call(): attach or detach pod @r.
- * The daemon enrolls an attached pod when its labels say so (its answer,
- * in rep->out, says whether and why); detach unenrolls. Both are
- * idempotent. A detach that names a netns or container id other than the
- * one attached leaves the pod's current attachment alone (a late DEL of an
- * old sandbox). Return: as ctl_call(); -EINVAL for a bad @r.
+ * pod_req_argv() - the arguments of `pod attach`, `pod detach` or `pod
+ * check` (@verb) for @r into @argv (room for POD_REQ_MAX_ARGS + 1; the
+ * strings are @r's, borrowed; NULL-terminated):
+ *   pod attach --namespace NS --name POD --netns PATH [--container-id ID]
+ *              [--ip ADDR]...
+ *   pod detach|check --namespace NS --name POD [--netns PATH]
+ *              [--container-id ID]
+ * Return: argc, or -EINVAL when a required field is missing.
  */
-int pod_request(const char *sock, const struct pod_req *r, bool attach,
-		struct ctl_reply *rep);
+int pod_req_argv(const struct pod_req *r, enum pod_verb verb, char **argv);
+
+/**
+ * pod_request() - pod_req_argv() and ctl_call_timed(): attach, detach or
+ * check pod @r. The daemon enrolls an attached pod when its labels say so
+ * (its answer, in rep->out, says whether and why); detach unenrolls. Both
+ * are idempotent. A detach that names a netns or container id other than
+ * the one attached leaves the pod's current attachment alone (a late DEL
+ * of an old sandbox). check changes nothing and fails (rep->code 1, why in
+ * rep->err) unless the pod is attached to that sandbox and enrolled
+ * exactly when its labels say so. Return: as ctl_call_timed(); -EINVAL
+ * for a bad @r.
+ */
+int pod_request(const char *sock, int timeout_ms, const struct pod_req *r,
+		enum pod_verb verb, struct ctl_reply *rep);
 
 #endif
