@@ -30,14 +30,11 @@ endif
 LIBS := libbpf libelf zlib yaml-0.1 libpcre2-8 jansson
 LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
 LIB_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null)
-# JSON for ambit-cni only (the CNI protocol is JSON).
-JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
-JSON_LDLIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	  -Wmissing-prototypes -Wstrict-prototypes -Werror \
-	  -I$(OUT) -Iinclude -Iuser/lib -Iuser/proxy $(LIB_CFLAGS) $(JSON_CFLAGS) $(EXTRA_CFLAGS)
+	  -I$(OUT) -Iinclude -Iuser/lib -Iuser/proxy $(LIB_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -117,7 +114,7 @@ $(OUT)/ambit-proxy: $(PROXY_OBJS) $(LIBAMBIT)
 
 $(OUT)/ambit-cni: $(CNI_OBJS) $(LIBAMBIT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) $(JSON_LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIB_LDLIBS) -o $@
 
 $(OUT)/ambit-echo: tests/echo/ambit-echo.c | $(OUT)
 	$(call msg,CC,$@)
@@ -137,7 +134,7 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBAMBIT) | $(OUT)/tests
 		$(LIB_LDLIBS) -lcmocka -o $@
 
 $(OUT)/tests/test_cni: $(CNI_LIB_OBJS)
-$(OUT)/tests/test_cni: TEST_EXTRA = -Iuser/cni $(CNI_LIB_OBJS) $(JSON_LDLIBS)
+$(OUT)/tests/test_cni: TEST_EXTRA = -Iuser/cni $(CNI_LIB_OBJS)
 
 # libFuzzer targets: the library sources built with clang's fuzzer and
 # sanitizer runtimes, independent of the SAN= build.
@@ -149,7 +146,7 @@ $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) | $(OUT)/fuzz
 		-Iinclude -Iuser/lib $(LIB_CFLAGS) $^ $(LIB_LDLIBS) $(FUZZ_EXTRA) -o $@
 
 $(OUT)/fuzz/fuzz_cni: user/cni/cni.c
-$(OUT)/fuzz/fuzz_cni: FUZZ_EXTRA = -Iuser/cni $(JSON_LDLIBS)
+$(OUT)/fuzz/fuzz_cni: FUZZ_EXTRA = -Iuser/cni
 
 fuzz: $(FUZZ_BINS)
 	$(Q)OUT=$(OUT) tests/fuzz/run.sh $(FUZZ_SECS)

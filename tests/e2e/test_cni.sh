@@ -70,6 +70,7 @@ cni_add() {
 		out=$(plugin_conf "$list" $i "$prev" |
 			exec_plugin ADD "$(jq -r ".plugins[$i].type" "$list")" "$pod" "$id" "$args") || {
 			echo "$out" >"$T/error.$id"
+			echo "# plugin $i of $(basename "$list") failed: $out"
 			return 1
 		}
 		echo "$out" >"$T/out.$id.$i"
@@ -89,6 +90,7 @@ cni_del() {
 		out=$(plugin_conf "$list" $i "$prev" |
 			exec_plugin DEL "$(jq -r ".plugins[$i].type" "$list")" "$pod" "$id" "$args") || {
 			echo "$out" >"$T/error.$id"
+			echo "# plugin $i of $(basename "$list") failed: $out"
 			return 1
 		}
 	done
@@ -103,6 +105,7 @@ cni_check() {
 		out=$(plugin_conf "$list" $i "$(cat "$T/cache.$id")" |
 			exec_plugin CHECK "$(jq -r ".plugins[$i].type" "$list")" "$pod" "$id" "$args") || {
 			echo "$out" >"$T/error.$id"
+			echo "# plugin $i of $(basename "$list") failed: $out"
 			return 1
 		}
 	done
@@ -141,7 +144,6 @@ same_json() {
 }
 
 pod_ip() { jq -r '[.ips[] | select(.address | startswith("198.18."))][0].address | split("/")[0]' "$T/cache.$1"; }
-error_of() { cat "$T/error.$1" 2>/dev/null; }
 in_pod() { # POD CGROUP CMD...
 	local pod=$1 cg=$2
 	shift 2
@@ -184,7 +186,7 @@ test_02_version() {
 # through without asking ambitd. It hosts the backend of the Service later.
 test_03_plain_pod_passes_through() {
 	local addr
-	check "ADD of a non-Kubernetes pod through bridge, host-local, ambit-cni ($(error_of pod0id))" \
+	check "ADD of a non-Kubernetes pod through bridge, host-local, ambit-cni" \
 		new_pod "$BACKEND_POD" pod0id
 	check "ambit-cni's result is bridge's, unchanged" \
 		same_json "$T/out.pod0id.0" "$T/out.pod0id.1"
@@ -215,7 +217,7 @@ test_03_plain_pod_passes_through() {
 # The same chain in spec 0.4.0, which Debian's plugins also speak.
 test_03_spec_0_4_0() {
 	write_conflists '{"socket": "'"$SOCK"'"}' 0.4.0
-	check "ADD under 0.4.0 ($(error_of pod8id))" new_pod "$NS-pod8" pod8id
+	check "ADD under 0.4.0" new_pod "$NS-pod8" pod8id
 	check "bridge answered in 0.4.0" jqe '.cniVersion == "0.4.0"' "$T/out.pod8id.0"
 	check "ambit-cni passed it on unchanged" same_json "$T/out.pod8id.0" "$T/out.pod8id.1"
 	check "CHECK under 0.4.0" cni_check "$CONFLIST" "$NS-pod8" pod8id
@@ -268,7 +270,7 @@ test_05_daemon_unreachable() {
 	else
 		ok "ADD without ambitd fails (failOpen false)"
 	fi
-	check "with code 11, try again later ($(error_of pod9id))" \
+	check "with code 11, try again later" \
 		jqe '.code == 11 and (.msg | test("unreachable"))' "$T/error.pod9id"
 	check "the runtime's DEL after the failed ADD succeeds without ambitd" \
 		cni_del "$CONFLIST" "$NS-pod9" pod9id shop web-9
@@ -282,6 +284,109 @@ test_05_daemon_unreachable() {
 		cni_check "$CONFLIST" "$NS-pod9" pod9id shop web-9
 	check "DEL" cni_del "$CONFLIST" "$NS-pod9" pod9id shop web-9
 	write_conflists '{"socket": "'"$SOCK"'"}'
+}
+
+# ---- with ambitd: labels decide, ambit-cni tells ----------------------------
+
+VIP=127.96.0.20
+
+# Namespaces and Pods as `ambit sync` brings them (before the sandbox: the
+# Pod object exists before kubelet creates its sandbox), and a Service
+# whose endpoint is the backend pod. $1: the backend pod's address.
+cluster_yaml() {
+	cat <<YAML
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: mesh, labels: {istio.io/dataplane-mode: ambient}}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: plain}}
+- {apiVersion: v1, kind: Pod, metadata: {name: client-1, namespace: mesh, labels: {app: client}}}
+- {apiVersion: v1, kind: Pod, metadata: {name: client-2, namespace: plain, labels: {app: client}}}
+- {apiVersion: v1, kind: Pod, metadata: {name: client-3, namespace: mesh, labels: {istio.io/dataplane-mode: none}}}
+- {apiVersion: v1, kind: Service, metadata: {name: web, namespace: mesh}, spec: {clusterIP: $VIP, ports: [{name: tcp, port: 8080}]}}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-1, namespace: mesh, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv4
+  ports: [{name: tcp, port: 8080}]
+  endpoints: [{addresses: [$1]}]
+YAML
+}
+
+# What a client in POD gets from the Service VIP: the backend's name, or ERR.
+vip_from() { in_pod "$1" client "$ECHO" --tcp-client "$VIP:8080" --timeout-ms 2000 2>/dev/null; }
+enrolled() { ambit get enrollments -o json | jqe --arg n "/run/netns/$1" 'any(.[]; .netns == $n and .status == "Enrolled")'; }
+not_enrolled() { ! enrolled "$1"; }
+refused() { grep -q '^ERR' <<<"$1"; }
+
+test_06_daemon_knows_the_labels() {
+	mkdir -p "$T/no-netns" # pods are attached by CNI here, not discovered
+	check "daemon starts" start_daemon --netns-dir "$T/no-netns"
+	check "Namespaces, Pods, the Service apply" apply < <(cluster_yaml "$(pod_ip pod0id)")
+}
+
+test_07_meshed_pod_is_enrolled_at_add() {
+	local got
+	check "ADD of mesh/client-1" new_pod "$NS-pod1" pod1id mesh client-1
+	check "ambit-cni's result is bridge's, unchanged" same_json "$T/out.pod1id.0" "$T/out.pod1id.1"
+	check "ambitd enrolled its netns (namespace label ambient)" enrolled "$NS-pod1"
+	check "ambitd's answer is in the runtime's log" \
+		grep -q 'ADD mesh/client-1 .*attached.*: enrolled' "$RUNTIME_LOG"
+	got=$(vip_from "$NS-pod1")
+	check "a client in the pod reaches the Service VIP: the backend pod ($got)" \
+		[ "$got" = backend-pod0 ]
+}
+
+test_08_unmeshed_pods_are_not() {
+	local got
+	check "ADD of plain/client-2" new_pod "$NS-pod2" pod2id plain client-2
+	check "its result is bridge's" same_json "$T/out.pod2id.0" "$T/out.pod2id.1"
+	check "not enrolled (its namespace has no label)" not_enrolled "$NS-pod2"
+	got=$(vip_from "$NS-pod2")
+	check "the VIP is not redirected for it ($got)" refused "$got"
+	check "ADD of mesh/client-3, labelled none" new_pod "$NS-pod3" pod3id mesh client-3
+	check "not enrolled (the pod opts out)" not_enrolled "$NS-pod3"
+}
+
+# ambit-cni's CHECK alone, as the runtime would run it for POD (ID, NS/NAME).
+cni_check_ours() {
+	plugin_conf "$CONFLIST" 1 "$(cat "$T/cache.$2")" |
+		run_cni CNI_COMMAND=CHECK CNI_CONTAINERID="$3" CNI_NETNS="/run/netns/$1" \
+			CNI_IFNAME=eth0 CNI_ARGS="$(k8s_args "$3" "$4" "$5")"
+}
+
+test_09_check() {
+	local out
+	check "CHECK of the meshed pod" cni_check "$CONFLIST" "$NS-pod1" pod1id mesh client-1
+	check "CHECK of an unmeshed pod" cni_check "$CONFLIST" "$NS-pod2" pod2id plain client-2
+	out=$(cni_check_ours "$NS-pod1" pod1id other-sandbox mesh client-1)
+	check "CHECK from a sandbox ambitd was not told about fails: code 101 ($out)" \
+		jqe '.code == 101 and (.details | test("not attached to this sandbox"))' <<<"$out"
+	# The pod's namespace replaced behind ambitd's back: what is at the
+	# path now is not what is enrolled.
+	check "ADD of mesh/client-4" new_pod "$NS-pod4" pod4id mesh client-4
+	check "enrolled" enrolled "$NS-pod4"
+	ip netns del "$NS-pod4" && ip netns add "$NS-pod4"
+	out=$(cni_check_ours "$NS-pod4" pod4id pod4id mesh client-4)
+	check "CHECK after its netns was replaced fails: code 101 ($out)" \
+		jqe '.code == 101 and (.details | test("should be enrolled"))' <<<"$out"
+	check "DEL of mesh/client-4" cni_del "$CONFLIST" "$NS-pod4" pod4id mesh client-4
+}
+
+test_10_del() {
+	local got
+	check "DEL of mesh/client-1" cni_del "$CONFLIST" "$NS-pod1" pod1id mesh client-1
+	check "its netns is no longer enrolled" not_enrolled "$NS-pod1"
+	got=$(vip_from "$NS-pod1")
+	check "the VIP is no longer redirected for it ($got)" refused "$got"
+	check "DEL again succeeds" cni_del "$CONFLIST" "$NS-pod1" pod1id mesh client-1
+	ip netns del "$NS-pod2"
+	check "DEL after the netns is gone (no CNI_NETNS) succeeds" \
+		cni_del "$CONFLIST" "" pod2id plain client-2
+	stop_daemon
+	check "DEL with ambitd down succeeds" cni_del "$CONFLIST" "$NS-pod3" pod3id mesh client-3
+	check "and says so in the runtime's log" \
+		grep -q 'DEL mesh/client-3 .*ambitd unreachable' "$RUNTIME_LOG"
 }
 
 test_99_plugin_logs_clean() {

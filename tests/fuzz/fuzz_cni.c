@@ -20,15 +20,16 @@ static void one_command(const char *buf, size_t size, enum cni_cmd cmd)
 	struct cni_env e = { .cmd = cmd, .container_id = "c", .netns = "/n",
 			     .ifname = "eth0", .pod_namespace = "ns",
 			     .pod_name = "p" };
+	char *argv[POD_REQ_MAX_ARGS + 1];
 	struct cni_error err = {};
-	struct cni_argv av;
 	struct cni_conf c;
+	struct cni_pod p;
 
 	if (!cni_conf_parse(buf, size, cmd, NULL, &c, &err)) {
 		if (c.prev_result)
 			free(cni_result_json(&c));
-		cni_pod_argv("attach", &e, &c, &av);
-		cni_argv_free(&av);
+		if (!cni_pod_req(&e, &c, &p))
+			pod_req_argv(&p.req, POD_ATTACH, argv);
 	} else {
 		free(cni_error_json(c.version, &err));
 	}

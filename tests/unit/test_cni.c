@@ -2,8 +2,8 @@
 /*
  * ambit-cni without a runtime: the CNI_* environment and CNI_ARGS, the
  * network configuration, prevResult pass-through, the error and version
- * objects, the request sent to ambitd, and that request going over a real
- * Unix socket to a stand-in daemon (a forked child speaking lib/proto).
+ * objects, the request sent to ambitd (ctl.h), and that request going over
+ * a real Unix socket to a stand-in daemon (a forked child speaking proto.h).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,9 +20,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "call.h"
-#include "cni.h"
 #include "ambit/pin.h"
+#include "cni.h"
+#include "ctl.h"
 #include "proto.h"
 
 /* What bridge answers for one pod: host bridge, host veth, pod eth0. */
@@ -387,19 +387,22 @@ static struct cni_env pod_env(char *ns, char *name, const char *netns)
 				 .pod_namespace = ns, .pod_name = name };
 }
 
-static void expect_argv(const struct cni_argv *av, const char *const *want)
+/* The request ambitd gets for @verb: exactly @want. */
+static void expect_argv(const struct cni_pod *p, enum pod_verb verb,
+			const char *const *want)
 {
-	int i;
+	char *argv[POD_REQ_MAX_ARGS + 1];
+	int argc = pod_req_argv(&p->req, verb, argv), i;
 
 	for (i = 0; want[i]; i++) {
-		assert_true(i < av->argc);
-		assert_string_equal(av->argv[i], want[i]);
+		assert_true(i < argc);
+		assert_string_equal(argv[i], want[i]);
 	}
-	assert_int_equal(av->argc, i);
-	assert_null(av->argv[i]);
+	assert_int_equal(argc, i);
+	assert_null(argv[i]);
 }
 
-static void test_attach_argv(void **state)
+static void test_attach_request(void **state)
 {
 	static const char *const want[] = {
 		"pod", "attach", "--namespace", "shop", "--name", "web-1",
@@ -409,69 +412,72 @@ static void test_attach_argv(void **state)
 		"--ip", "198.18.0.2", "--ip", "fd00:a5::2", NULL };
 	struct cni_env e = pod_env("shop", "web-1", "/run/netns/pod1");
 	struct cni_error err;
-	struct cni_argv av;
 	struct cni_conf c;
+	struct cni_pod p;
 
 	assert_int_equal(parse(conf_add(), CNI_CMD_ADD, &c, &err), 0);
-	assert_int_equal(cni_pod_argv("attach", &e, &c, &av), 0);
-	expect_argv(&av, want);
-	cni_argv_free(&av);
-	cni_conf_free(&c);
+	assert_int_equal(cni_pod_req(&e, &c, &p), 0);
+	cni_conf_free(&c); /* the addresses are copies */
+	expect_argv(&p, POD_ATTACH, want);
 }
 
-static void test_detach_argv(void **state)
+static void test_detach_and_check_requests(void **state)
 {
-	static const char *const want[] = {
+	static const char *const detach[] = {
 		"pod", "detach", "--namespace", "shop", "--name", "web-1",
 		"--container-id", "c0ffee", NULL };
+	static const char *const check[] = {
+		"pod", "check", "--namespace", "shop", "--name", "web-1",
+		"--netns", "/run/netns/pod1", "--container-id", "c0ffee", NULL };
 	struct cni_env e = pod_env("shop", "web-1", NULL); /* netns gone */
-	struct cni_argv av;
+	struct cni_pod p;
 
-	assert_int_equal(cni_pod_argv("detach", &e, NULL, &av), 0);
-	expect_argv(&av, want);
-	cni_argv_free(&av);
+	assert_int_equal(cni_pod_req(&e, NULL, &p), 0);
+	expect_argv(&p, POD_DETACH, detach);
+	e.netns = "/run/netns/pod1";
+	assert_int_equal(cni_pod_req(&e, NULL, &p), 0);
+	expect_argv(&p, POD_CHECK, check);
 }
 
-static void test_argv_bounded(void **state)
+static void test_request_bounded(void **state)
 {
+	static char name[PROTO_MAX_ARG + 2];
 	struct cni_env e = pod_env("ns", "p", "/n");
+	char extra[2048] = "\"prevResult\":{\"ips\":[";
 	struct cni_error err;
-	struct cni_argv av;
 	struct cni_conf c;
-	char extra[8192] = "\"prevResult\":{\"ips\":[";
+	struct cni_pod p;
 	int i;
 
-	/* 40 addresses would need 80 more arguments than the protocol's 64. */
-	for (i = 0; i < 40; i++)
+	/* More addresses than ambitd takes. */
+	for (i = 0; i <= POD_REQ_MAX_IPS; i++)
 		sprintf(extra + strlen(extra), "%s{\"address\":\"198.18.0.%d/24\"}",
 			i ? "," : "", i + 1);
 	strcat(extra, "]}");
 	assert_int_equal(parse(conf_with("1.0.0", extra), CNI_CMD_ADD, &c, &err), 0);
-	assert_int_equal(cni_pod_argv("attach", &e, &c, &av), -E2BIG);
-	cni_argv_free(&av);
+	assert_int_equal(cni_pod_req(&e, &c, &p), -E2BIG);
+	assert_int_equal(cni_pod_req(&e, NULL, &p), 0); /* DEL names none */
 	cni_conf_free(&c);
-}
-
-static void test_argv_value_bounded(void **state)
-{
-	static char name[PROTO_MAX_ARG + 2];
-	struct cni_env e = pod_env("ns", name, "/n");
-	struct cni_argv av;
-
+	assert_int_equal(parse(conf_with("1.0.0", "\"prevResult\":{\"ips\":"
+					 "[{\"address\":\"/24\"}]}"), CNI_CMD_ADD,
+			       &c, &err), 0);
+	assert_int_equal(cni_pod_req(&e, &c, &p), -EINVAL);
+	cni_conf_free(&c);
+	/* A value longer than the protocol takes: refused here, not sent. */
 	memset(name, 'a', PROTO_MAX_ARG + 1);
-	assert_int_equal(cni_pod_argv("detach", &e, NULL, &av), -ENAMETOOLONG);
-	cni_argv_free(&av);
+	e.pod_name = name;
+	assert_int_equal(cni_pod_req(&e, NULL, &p), -ENAMETOOLONG);
 	name[PROTO_MAX_ARG] = '\0'; /* exactly the limit is fine */
-	assert_int_equal(cni_pod_argv("detach", &e, NULL, &av), 0);
-	cni_argv_free(&av);
+	assert_int_equal(cni_pod_req(&e, NULL, &p), 0);
 }
 
-/* A stand-in ambitd: accepts once, checks the request, answers. */
+/* A stand-in ambitd: accepts once, checks the request, answers (or not). */
 static pid_t fake_ambitd(const char *path, uint32_t code, const char *out,
 			 int answer)
 {
 	struct sockaddr_un sa;
-	int lfd, fd;
+	struct request rq;
+	int lfd, fd, bad;
 	pid_t pid;
 
 	unlink(path);
@@ -486,14 +492,13 @@ static pid_t fake_ambitd(const char *path, uint32_t code, const char *out,
 		return pid;
 	}
 	fd = accept(lfd, NULL, NULL);
-	struct request rq;
-	int bad = proto_recv_request(fd, &rq) || rq.argc != 4 ||
-		  strcmp(rq.argv[0], "pod") || strcmp(rq.argv[1], "check") ||
-		  strcmp(rq.argv[3], "shop") || rq.body_len;
-	if (answer)
-		proto_send_reply(fd, code, out, strlen(out), "no\n", 3);
-	else
+	bad = proto_recv_request(fd, &rq) || rq.argc != 8 ||
+	      strcmp(rq.argv[0], "pod") || strcmp(rq.argv[1], "check") ||
+	      strcmp(rq.argv[3], "shop") || strcmp(rq.argv[7], "/run/netns/pod1") ||
+	      rq.body_len;
+	if (!answer)
 		pause(); /* never answers: the caller's deadline must hit */
+	proto_send_reply(fd, code, out, strlen(out), "no\n", 3);
 	_exit(bad);
 }
 
@@ -506,32 +511,34 @@ static int reap(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void test_call_ambitd(void **state)
+static void test_request_over_the_socket(void **state)
 {
 	char dir[] = "/tmp/ambit-cni-test.XXXXXX", path[128];
-	struct cni_argv av = { .argc = 4, .argv = { "pod", "check", "--namespace",
-						    "shop", NULL } };
-	struct ambitd_reply r;
+	struct cni_env e = pod_env("shop", "web-1", "/run/netns/pod1");
+	struct ctl_reply r;
+	struct cni_pod p;
 	pid_t pid;
 
+	e.container_id = NULL;
+	assert_int_equal(cni_pod_req(&e, NULL, &p), 0);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/ambitd.sock", dir);
 	pid = fake_ambitd(path, 1, "out\n", 1);
-	assert_int_equal(ambitd_call(path, 5000, &av, &r), 0);
+	assert_int_equal(pod_request(path, 5000, &p.req, POD_CHECK, &r), 0);
 	assert_int_equal(r.code, 1);
 	assert_string_equal(r.out, "out\n");
 	assert_string_equal(r.err, "no\n");
-	ambitd_reply_free(&r);
-	assert_int_equal(reap(pid), 0); /* it got exactly our argv */
+	ctl_reply_free(&r);
+	assert_int_equal(reap(pid), 0); /* it got exactly our request */
 	/* A daemon that accepts and never answers: bounded by the timeout. */
 	pid = fake_ambitd(path, 0, "", 0);
-	assert_int_equal(ambitd_call(path, 100, &av, &r), -ETIMEDOUT);
+	assert_int_equal(pod_request(path, 100, &p.req, POD_CHECK, &r), -ETIMEDOUT);
 	assert_null(r.out);
 	reap(pid);
 	/* Nobody listening, or no socket at all. */
-	assert_int_equal(ambitd_call(path, 100, &av, &r), -ECONNREFUSED);
+	assert_int_equal(pod_request(path, 100, &p.req, POD_CHECK, &r), -ECONNREFUSED);
 	unlink(path);
-	assert_int_equal(ambitd_call(path, 100, &av, &r), -ENOENT);
+	assert_int_equal(pod_request(path, 100, &p.req, POD_CHECK, &r), -ENOENT);
 	rmdir(dir);
 }
 
@@ -549,11 +556,10 @@ int main(void)
 		cmocka_unit_test(test_result_passes_through),
 		cmocka_unit_test(test_error_json),
 		cmocka_unit_test(test_version_json),
-		cmocka_unit_test(test_attach_argv),
-		cmocka_unit_test(test_detach_argv),
-		cmocka_unit_test(test_argv_bounded),
-		cmocka_unit_test(test_argv_value_bounded),
-		cmocka_unit_test(test_call_ambitd),
+		cmocka_unit_test(test_attach_request),
+		cmocka_unit_test(test_detach_and_check_requests),
+		cmocka_unit_test(test_request_bounded),
+		cmocka_unit_test(test_request_over_the_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

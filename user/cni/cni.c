@@ -395,88 +395,59 @@ char *cni_error_json(const char *version, const struct cni_error *err)
 
 /* ---- the request to ambitd ----------------------------------------------- */
 
-static int argv_add(struct cni_argv *av, const char *s, size_t n)
-{
-	if (av->argc >= PROTO_MAX_ARGS)
-		return -E2BIG;
-	if (n > PROTO_MAX_ARG)
-		return -ENAMETOOLONG;
-	av->argv[av->argc] = strndup(s, n);
-	if (!av->argv[av->argc])
-		return -ENOMEM;
-	av->argv[++av->argc] = NULL;
-	return 0;
-}
-
-static int argv_opt(struct cni_argv *av, const char *opt, const char *val)
-{
-	int ret = argv_add(av, opt, strlen(opt));
-
-	return ret ? ret : argv_add(av, val, strlen(val));
-}
-
 /* The interface at @idx of prevResult lives in the pod (has a sandbox). */
 static bool in_sandbox(const json_t *prev, const json_t *ip)
 {
 	json_t *idx = json_object_get(ip, "interface");
-	json_t *ifc;
+	json_t *sandbox;
 
 	if (!json_is_integer(idx))
 		return true; /* unknown: the runtime gave no index, keep it */
-	ifc = json_array_get(json_object_get(prev, "interfaces"),
-			     (size_t)json_integer_value(idx));
-	return json_is_string(json_object_get(ifc, "sandbox")) &&
-	       *json_string_value(json_object_get(ifc, "sandbox"));
+	sandbox = json_object_get(json_array_get(json_object_get(prev, "interfaces"),
+						 (size_t)json_integer_value(idx)),
+				  "sandbox");
+	return json_is_string(sandbox) && *json_string_value(sandbox);
 }
 
-/* --ip ADDR for each of the pod's addresses in prevResult. */
-static int argv_ips(struct cni_argv *av, const json_t *prev)
+/* The pod's addresses in prevResult, "198.18.0.2/24" -> "198.18.0.2". */
+static int pod_ips(const json_t *prev, struct cni_pod *p)
 {
-	json_t *ips = json_object_get(prev, "ips"), *ip;
-	size_t i;
-	int ret = 0;
+	json_t *ip;
+	size_t i, n;
 
-	json_array_foreach(ips, i, ip) {
+	json_array_foreach(json_object_get(prev, "ips"), i, ip) {
 		json_t *a = json_object_get(ip, "address");
-		const char *s;
 
 		if (!json_is_string(a) || !in_sandbox(prev, ip))
 			continue;
-		s = json_string_value(a);
-		ret = argv_add(av, "--ip", 4);
-		if (!ret)
-			ret = argv_add(av, s, strcspn(s, "/"));
-		if (ret)
-			break;
+		if (p->req.n_ips == POD_REQ_MAX_IPS)
+			return -E2BIG;
+		n = strcspn(json_string_value(a), "/");
+		if (!n || n >= sizeof(p->ips[0]))
+			return -EINVAL;
+		memcpy(p->ips[p->req.n_ips], json_string_value(a), n);
+		p->ips[p->req.n_ips][n] = '\0';
+		p->req.ips[p->req.n_ips] = p->ips[p->req.n_ips];
+		p->req.n_ips++;
 	}
-	return ret;
+	return 0;
 }
 
-int cni_pod_argv(const char *verb, const struct cni_env *e,
-		 const struct cni_conf *c, struct cni_argv *av)
+static bool too_long(const char *s)
 {
-	int ret;
-
-	memset(av, 0, sizeof(*av));
-	ret = argv_opt(av, "pod", verb);
-	if (!ret)
-		ret = argv_opt(av, "--namespace", e->pod_namespace);
-	if (!ret)
-		ret = argv_opt(av, "--name", e->pod_name);
-	if (!ret && e->netns)
-		ret = argv_opt(av, "--netns", e->netns);
-	if (!ret && e->container_id)
-		ret = argv_opt(av, "--container-id", e->container_id);
-	if (!ret && !strcmp(verb, "attach") && c && c->prev_result)
-		ret = argv_ips(av, c->prev_result);
-	return ret;
+	return s && strlen(s) > PROTO_MAX_ARG;
 }
 
-void cni_argv_free(struct cni_argv *av)
+int cni_pod_req(const struct cni_env *e, const struct cni_conf *c,
+		struct cni_pod *p)
 {
-	int i;
-
-	for (i = 0; i < av->argc; i++)
-		free(av->argv[i]);
-	memset(av, 0, sizeof(*av));
+	memset(p, 0, sizeof(*p));
+	p->req.ns = e->pod_namespace;
+	p->req.name = e->pod_name;
+	p->req.netns = e->netns;
+	p->req.container_id = e->container_id;
+	if (too_long(e->pod_namespace) || too_long(e->pod_name) ||
+	    too_long(e->netns) || too_long(e->container_id))
+		return -ENAMETOOLONG;
+	return c && c->prev_result ? pod_ips(c->prev_result, p) : 0;
 }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ctl.h"
 #include "proto.h"
 
 #define CNI_VERSION_LATEST "1.0.0"
@@ -139,25 +140,22 @@ char *cni_error_json(const char *version, const struct cni_error *err);
 void cni_error_set(struct cni_error *err, int code, const char *details,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* An argument vector for ambitd, every string malloc'd. */
-struct cni_argv {
-	int argc;
-	char *argv[PROTO_MAX_ARGS + 1]; /* NULL-terminated */
+/* The request for ambitd (ctl.h), with the addresses it names kept here. */
+struct cni_pod {
+	struct pod_req req;                /* strings borrowed from env/conf */
+	char ips[POD_REQ_MAX_IPS][64];     /* prevResult's, without prefix */
 };
 
 /**
- * cni_pod_argv() - the request ambitd gets, exactly as the ambit CLI would
- * send it: "pod attach|detach --namespace NS --name POD --netns PATH
- * [--container-id ID] [--ip ADDR]...". @verb is "attach", "detach" or
- * "check"; IPs (ADD only) are the sandbox addresses of prevResult, without
- * prefix length. Returns 0, -E2BIG (more arguments than the protocol
- * takes), -ENAMETOOLONG (a value longer than it takes) or -ENOMEM; free
- * with cni_argv_free() either way.
+ * cni_pod_req() - what ambitd is told about the pod: its namespace and
+ * name (CNI_ARGS), CNI_NETNS, CNI_CONTAINERID and, when @c has a
+ * prevResult, the pod's addresses in it (those on interfaces inside the
+ * sandbox, prefix length cut off; pass @c for ADD, NULL otherwise: only
+ * attach names addresses). Returns 0, -E2BIG (more
+ * addresses than ambitd takes), -EINVAL (an address that cannot be one)
+ * or -ENAMETOOLONG (a value longer than the protocol takes).
  */
-int cni_pod_argv(const char *verb, const struct cni_env *e,
-		 const struct cni_conf *c, struct cni_argv *av);
-
-/** cni_argv_free() - release the strings of @av. */
-void cni_argv_free(struct cni_argv *av);
+int cni_pod_req(const struct cni_env *e, const struct cni_conf *c,
+		struct cni_pod *p);
 
 #endif

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "ambit/pin.h"
-#include "call.h"
 #include "cni.h"
+#include "ctl.h"
 #include "log.h"
 
 static void usage(FILE *f)
@@ -112,30 +112,31 @@ static const char *first_line(char *s, const char *none)
 struct call {
 	const struct cni_env *e;
 	const struct cni_conf *c;
-	struct ambitd_reply r;
+	struct ctl_reply r;
 	int err; /* transport: -errno, 0 when ambitd answered */
 };
 
-/* Ask ambitd "pod VERB ..."; -1 with @err set if the request cannot even
- * be built (then ambitd was not asked). */
-static int call_pod(struct call *k, const char *verb, struct cni_error *err)
+/* Ask ambitd "pod attach|detach|check ..."; -1 with @err set if the
+ * request cannot even be built (then ambitd was not asked). */
+static int call_pod(struct call *k, enum pod_verb verb, struct cni_error *err)
 {
-	struct cni_argv av;
+	struct cni_pod p;
 	int ret;
 
-	ret = cni_pod_argv(verb, k->e, k->c, &av);
+	ret = cni_pod_req(k->e, verb == POD_ATTACH ? k->c : NULL, &p);
 	if (!ret)
-		k->err = ambitd_call(k->c->socket, k->c->timeout_ms, &av, &k->r);
-	cni_argv_free(&av);
+		k->err = pod_request(k->c->socket, k->c->timeout_ms, &p.req, verb,
+				     &k->r);
 	if (ret == -E2BIG)
-		cni_error_set(err, CNI_ERR_CONFIG, NULL, "prevResult: more "
-			      "addresses than one request to ambitd takes");
-	else if (ret == -ENAMETOOLONG)
+		cni_error_set(err, CNI_ERR_CONFIG, NULL, "prevResult: the pod has "
+			      "more than %d addresses", POD_REQ_MAX_IPS);
+	else if (ret == -EINVAL)
+		cni_error_set(err, CNI_ERR_CONFIG, NULL, "prevResult: an address "
+			      "in ips is not an IP address");
+	else if (ret)
 		cni_error_set(err, CNI_ERR_ENV, NULL, "CNI_ARGS, CNI_NETNS or "
 			      "CNI_CONTAINERID: a value longer than %d bytes",
 			      PROTO_MAX_ARG);
-	else if (ret)
-		cni_error_set(err, CNI_ERR_TRY_LATER, NULL, "out of memory");
 	return ret ? -1 : 0;
 }
 
@@ -168,7 +169,7 @@ static int cmd_add(const struct cni_env *e, const struct cni_conf *c,
 			"in CNI_ARGS): passed through", e->container_id);
 		return print_json(cni_result_json(c));
 	}
-	if (call_pod(&k, "attach", err))
+	if (call_pod(&k, POD_ATTACH, err))
 		return -1;
 	if (k.err) {
 		ret = unreachable(&k, "ADD", err);
@@ -182,7 +183,7 @@ static int cmd_add(const struct cni_env *e, const struct cni_conf *c,
 			e->pod_name, e->container_id, e->netns,
 			first_line(k.r.out, "attached"));
 	}
-	ambitd_reply_free(&k.r);
+	ctl_reply_free(&k.r);
 	return ret ? ret : print_json(cni_result_json(c));
 }
 
@@ -196,7 +197,7 @@ static int cmd_del(const struct cni_env *e, const struct cni_conf *c)
 
 	if (!e->pod_name)
 		return 0;
-	if (call_pod(&k, "detach", &err))
+	if (call_pod(&k, POD_DETACH, &err))
 		pr_warn("DEL %s/%s: not detached: %s", e->pod_namespace,
 			e->pod_name, err.msg);
 	else if (k.err)
@@ -210,7 +211,7 @@ static int cmd_del(const struct cni_env *e, const struct cni_conf *c)
 	else
 		pr_info("DEL %s/%s container=%s: %s", e->pod_namespace, e->pod_name,
 			e->container_id, first_line(k.r.out, "detached"));
-	ambitd_reply_free(&k.r);
+	ctl_reply_free(&k.r);
 	return 0;
 }
 
@@ -222,7 +223,7 @@ static int cmd_check(const struct cni_env *e, const struct cni_conf *c,
 
 	if (!e->pod_name)
 		return 0;
-	if (call_pod(&k, "check", err))
+	if (call_pod(&k, POD_CHECK, err))
 		return -1;
 	if (k.err) {
 		ret = unreachable(&k, "CHECK", err);
@@ -233,7 +234,7 @@ static int cmd_check(const struct cni_env *e, const struct cni_conf *c,
 			      e->pod_namespace, e->pod_name);
 		ret = -1;
 	}
-	ambitd_reply_free(&k.r);
+	ctl_reply_free(&k.r);
 	return ret;
 }
 
