@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Bash completion for the ambit CLI. Commands, options and their fixed
+# values are read from the CLI's own help (`ambit --help`, `ambit COMMAND
+# --help`, answered without a daemon), so completion always matches the
+# binary being completed. Needs nothing from the bash-completion package.
+#   source completion/ambit.bash   (installed: .../bash-completion/completions/ambit)
+
+# The help of the ambit being completed ($1), or of one of its commands.
+_ambit_help() { # BIN [COMMAND]
+	if [ $# -gt 1 ]; then
+		"$1" "$2" --help 2>/dev/null
+	else
+		"$1" --help 2>&1
+	fi
+}
+
+# Commands: the "  ambit NAME ..." lines of the usage.
+_ambit_commands() { # BIN
+	_ambit_help "$1" | awk '$1 == "ambit" && $2 ~ /^[a-z][a-z-]*$/ { print $2 }'
+}
+
+# The usage line of COMMAND, split into words: "get", "services|routes|...",
+# "-o", "wide|json|yaml". Brackets, ellipses and lone bars are dropped.
+_ambit_usage_words() { # BIN COMMAND
+	_ambit_help "$1" "$2" | sed -n 's/^Usage: ambit //p' | head -n1 |
+		tr '[]' '  ' | sed 's/\.\.\.//g' | tr -s ' ' '\n' | grep -v '^|$' | grep .
+}
+
+# Every option the help of COMMAND names.
+_ambit_options() { # BIN COMMAND
+	{ _ambit_help "$1" "$2"; echo "--help"; } |
+		grep -oE '(^|[[:space:][|])--?[a-zA-Z][a-zA-Z-]*' | sed 's/^[^-]*//' | sort -u
+}
+
+# What follows OPTION in the usage: fixed values (wide|json|yaml), "FILE"
+# for a file name, or nothing to offer (a placeholder such as NS).
+_ambit_option_values() { # BIN COMMAND OPTION
+	local words w prev=
+	mapfile -t words < <(_ambit_usage_words "$1" "$2")
+	for w in "${words[@]}"; do
+		if [ "$prev" = "$3" ]; then
+			case $w in
+			FILE* | PATH*) echo FILE ;;
+			*[a-z]*) [[ $w == -* ]] || echo "${w//|/ }" ;;
+			esac
+			return 0
+		fi
+		prev=$w
+	done
+}
+
+# The Nth fixed word after COMMAND (0: "services|routes|..." for get), up
+# to the first option.
+_ambit_positional() { # BIN COMMAND N
+	local words w i=0
+	mapfile -t words < <(_ambit_usage_words "$1" "$2")
+	for w in "${words[@]:1}"; do
+		case $w in -*) return 0 ;; esac
+		if [ "$i" -eq "$3" ]; then
+			[[ $w =~ ^[a-z|]+$ ]] && echo "${w//|/ }"
+			return 0
+		fi
+		i=$((i + 1))
+	done
+}
+
+_ambit_files() { # CUR: file names, and - for standard input
+	local IFS=$'\n'
+	# shellcheck disable=SC2207 # one name per line
+	COMPREPLY=($(compgen -f -- "$1"))
+	[ -n "$1" ] || COMPREPLY+=(-)
+	compopt -o filenames 2>/dev/null
+}
+
+_ambit() {
+	local bin=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]}
+	local prev=${COMP_WORDS[COMP_CWORD - 1]:-} cmd='' i=1 npos=0 values w
+	COMPREPLY=()
+	# ambit [--socket PATH] COMMAND ARGS: find the command.
+	while [ "$i" -lt "$COMP_CWORD" ]; do
+		w=${COMP_WORDS[i]}
+		if [ -z "$cmd" ] && [ "$w" = --socket ]; then
+			i=$((i + 2))
+			continue
+		fi
+		if [ -z "$cmd" ]; then
+			cmd=$w
+		elif [[ $w != -* ]] && [[ ${COMP_WORDS[i - 1]} != -* ]]; then
+			npos=$((npos + 1)) # a fixed word, not an option's value
+		fi
+		i=$((i + 1))
+	done
+	if [ -z "$cmd" ]; then
+		if [ "$prev" = --socket ]; then
+			_ambit_files "$cur"
+		elif [[ $cur == -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "--socket --help" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "$(_ambit_commands "$bin") help" -- "$cur")
+		fi
+		return 0
+	fi
+	if [[ $prev == -* ]]; then
+		values=$(_ambit_option_values "$bin" "$cmd" "$prev")
+		if [ "$values" = FILE ]; then
+			_ambit_files "$cur"
+			return 0
+		fi
+		# An option that takes a value we cannot guess (NS, ADDR:PORT).
+		if [ -n "$values" ] || _ambit_help "$bin" "$cmd" | grep -qE -- "$prev [A-Z]"; then
+			mapfile -t COMPREPLY < <(compgen -W "$values" -- "$cur")
+			return 0
+		fi
+	fi
+	if [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(_ambit_options "$bin" "$cmd")" -- "$cur")
+	else
+		mapfile -t COMPREPLY < <(compgen -W "$(_ambit_positional "$bin" "$cmd" "$npos")" -- "$cur")
+	fi
+	return 0
+}
+
+complete -F _ambit ambit
