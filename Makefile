@@ -63,7 +63,7 @@ TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe $(OUT)/connbench
 
 BINS := $(OUT)/ambitd $(OUT)/ambit $(OUT)/ambit-proxy $(TEST_TOOLS)
 
-.PHONY: all tests test test-unit test-e2e bench check install clean help fuzz
+.PHONY: all tests test test-unit test-e2e test-deploy bench check install clean help fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -144,6 +144,9 @@ test-unit: $(UNIT_BINS)
 test-e2e: all
 	$(Q)OUT=$(OUT) tests/run.sh e2e
 
+test-deploy: all
+	$(Q)OUT=$(OUT) tests/run.sh deploy
+
 # L4 connect path, then L7 requests in two placements: the proxies on the
 # backends' core (the load generator alone on the other), then the proxies
 # alone on their own core (load generator and backends on the other); then
@@ -194,7 +197,7 @@ clean:
 	rm -rf $(OUT) $(abspath $(O))-san
 
 help:
-	@echo 'Targets: all test test-unit test-e2e bench check install clean help'
+	@echo 'Targets: all test test-unit test-e2e test-deploy bench check install clean help'
 	@echo 'Options: O=DIR (build dir, default .output)  V=1 (verbose)'
 	@echo '         SAN=1 (ASan+UBSan build)  CC= CLANG= BPFTOOL= EXTRA_CFLAGS='
 	@echo '         install: DESTDIR= PREFIX= (default /usr) BINDIR= SBINDIR= LIBEXECDIR='

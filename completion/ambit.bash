@@ -28,10 +28,16 @@ _ambit_usage_words() { # BIN COMMAND
 		tr '[]' '  ' | sed 's/\.\.\.//g' | tr -s ' ' '\n' | grep -v '^|$' | grep .
 }
 
-# Every option the help of COMMAND names.
+# The options of COMMAND: those of its usage line, and those that start a
+# line of its help ("  --dry-run   validate...", "  -h, --help ..."), not
+# options of other programs its prose mentions.
 _ambit_options() { # BIN COMMAND
-	{ _ambit_help "$1" "$2"; echo "--help"; } |
-		grep -oE '(^|[[:space:][|])--?[a-zA-Z][a-zA-Z-]*' | sed 's/^[^-]*//' | sort -u
+	{
+		_ambit_usage_words "$1" "$2" | tr '|' '\n'
+		_ambit_help "$1" "$2" | grep -oE '^[[:space:]]+--?[[:alpha:]][^[:space:]]*(, --?[[:alpha:]][^[:space:]]*)?' |
+			tr ',' '\n'
+		echo --help
+	} | tr -d '[:blank:]' | grep -E '^--?[[:alpha:]][[:alnum:]-]*$' | sort -u
 }
 
 # What follows OPTION in the usage: fixed values (wide|json|yaml), "FILE"
@@ -98,7 +104,9 @@ _ambit() {
 		elif [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "--socket --help" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "$(_ambit_commands "$bin") help" -- "$cur")
+			values=$(_ambit_commands "$bin")
+			[ -z "$values" ] || values+=" help"
+			mapfile -t COMPREPLY < <(compgen -W "$values" -- "$cur")
 		fi
 		return 0
 	fi

@@ -68,7 +68,7 @@ test_typed() {
 	local lost
 	if ! kubectl set env --local -f "$DS_FILE" -o json AMBIT_MANIFEST_CHECK=1 \
 		>"$WORK/typed.json" 2>"$WORK/err"; then
-		not_ok "the DaemonSet decodes as apps/v1: $(cat "$WORK/err")"
+		not_ok "$WHAT: the DaemonSet decodes as apps/v1: $(cat "$WORK/err")"
 		return
 	fi
 	ds >"$WORK/ds.json"
@@ -76,21 +76,24 @@ test_typed() {
 		$u[0] | paths(scalars) as $p | getpath($p) as $v |
 		select($v != false and $v != 0 and $v != "") |
 		select(($t[0] | getpath($p)) != $v) | $p | map(tostring) | join(".")')
-	check_empty "the DaemonSet decodes as apps/v1 with no unknown field" "$lost"
+	check_empty "$WHAT: the DaemonSet decodes as apps/v1 with no unknown field" "$lost"
 }
 
 test_daemonset_wiring() {
-	check "DaemonSet selector matches the pod template's labels" \
+	check "$WHAT: DaemonSet selector matches the pod template's labels" \
 		jq_ok '.spec.selector.matchLabels as $s | .spec.template.metadata.labels as $l |
 			($s | length) > 0 and ($s | to_entries | all($l[.key] == .value))' \
 		<(ds)
-	check_empty "every volumeMount has a volume" "$(pod | jq -r '
+	check_empty "$WHAT: every volumeMount has a volume" "$(pod | jq -r '
 		[.volumes[].name] as $v | [(.initContainers // [])[], .containers[]][] |
 		.name as $c | .volumeMounts[]? | select(.name | IN($v[]) | not) |
 		"\($c): \(.name)"')"
-	check_empty "every volume is mounted" "$(pod | jq -r '
+	check_empty "$WHAT: every volume is mounted" "$(pod | jq -r '
 		[[(.initContainers // [])[], .containers[]][] | .volumeMounts[]?.name] as $m |
 		.volumes[].name | select(IN($m[]) | not)')"
+}
+
+test_daemonset_refs() {
 	check "serviceAccountName is the ServiceAccount of deploy/" jq_ok \
 		--arg sa "$(pod | jq -r .serviceAccountName)" \
 		'any(.[]; .kind == "ServiceAccount" and .metadata.name == $sa and
@@ -124,18 +127,21 @@ test_rbac() {
 }
 
 test_containers() {
-	check_empty "every container requests CPU and memory and has a memory limit" \
+	check_empty "$WHAT: every container requests CPU and memory and has a memory limit" \
 		"$(containers | jq -r 'select((.resources.requests.cpu and
 			.resources.requests.memory and .resources.limits.memory) | not) | .name')"
-	check_empty "every container has a securityContext" \
+	check_empty "$WHAT: every container has a securityContext" \
 		"$(containers | jq -r 'select(.securityContext | not) | .name')"
-	check "only the ambitd container is privileged" \
-		[ "$(containers | jq -r 'select(.securityContext.privileged) | .name')" = ambitd ]
-	check_empty "the others drop every capability, no escalation, read-only root" \
+	check "$WHAT: only the $1 container is privileged" \
+		[ "$(containers | jq -r 'select(.securityContext.privileged) | .name')" = "$1" ]
+	check_empty "$WHAT: the others drop every capability, no escalation, read-only root" \
 		"$(containers | jq -r 'select(.securityContext.privileged | not) |
 			select((.securityContext.allowPrivilegeEscalation == false and
 				.securityContext.readOnlyRootFilesystem == true and
 				(.securityContext.capabilities.drop | index("ALL"))) | not) | .name')"
+}
+
+test_propagation() {
 	check_empty "Bidirectional propagation only in the privileged container, for bpffs" \
 		"$(containers | jq -r '.securityContext.privileged as $p | .volumeMounts[]? |
 			select(.mountPropagation == "Bidirectional") |
@@ -146,7 +152,7 @@ test_containers() {
 }
 
 test_host_access() {
-	local paths want line
+	local paths want
 	paths=$(pod | jq -r '.volumes[].hostPath.path // empty' | sort)
 	want=$(printf '%s\n' "${HOST_PATHS[@]}" | sort)
 	check "hostPath volumes are the documented set" [ "$paths" = "$want" ]
@@ -155,8 +161,13 @@ test_host_access() {
 			sed -n '/^## Installing on a cluster/,/^## /p' "$TOP/README.md" |
 				grep -qF -- "\`$p\`" || echo "$p"
 		done)"
-	for line in 'hostPID: true' 'hostNetwork: true'; do
-		check "$line is justified by a comment right above it" \
+	justified 'hostPID: true' 'hostNetwork: true'
+}
+
+justified() { # LINE...: each in $DS_FILE, with a comment right above it
+	local line
+	for line in "$@"; do
+		check "$WHAT: $line is justified by a comment right above it" \
 			awk -v want="$line" '{ s = $0; sub(/^ +/, "", s) }
 				s == want { found = 1; exit !(prev ~ /^ *#/) } { prev = $0 }
 				END { if (!found) exit 1 }' "$DS_FILE"
@@ -295,14 +306,44 @@ test_systemd() {
 		grep -i 'overall exposure')"
 }
 
+# deploy/uninstall/: what README's removal runs.
+test_uninstall() {
+	local f=$DEPLOY/uninstall/ambit-uninstall.yaml
+	WHAT=ambit-uninstall
+	OBJS=$WORK/uninstall.json
+	DS_FILE=$f
+	if ! kubectl annotate --local -f "$f" -o json ambit.io/manifest-check- \
+		2>"$WORK/err" | jq -s . >"$OBJS"; then
+		not_ok "$WHAT: kubectl parses $f: $(cat "$WORK/err")"
+		return
+	fi
+	check "$WHAT: one DaemonSet in ambit-system" jq_ok \
+		'length == 1 and .[0].kind == "DaemonSet" and .[0].metadata.namespace == "ambit-system"' "$OBJS"
+	test_typed
+	test_daemonset_wiring
+	test_containers teardown
+	justified 'hostNetwork: true'
+	check "$WHAT: removes the CNI entry first, then the data plane" \
+		[ "$(pod | jq -c '[.initContainers[].command]')" = \
+		'[["/usr/libexec/ambit/ambit-cni-install","--uninstall","--cni-bin-dir","/host/opt/cni/bin","--cni-conf-dir","/host/etc/cni/net.d"],["/usr/sbin/ambitd","--teardown"]]' ]
+	check_empty "$WHAT: host paths are those of the ambit DaemonSet" \
+		"$(pod | jq -r '.volumes[].hostPath.path // empty' | while read -r p; do
+			printf '%s\n' "${HOST_PATHS[@]}" | grep -qx "$p" || echo "$p"
+		done)"
+}
+
+WHAT=ambit
 test_parse
 test_typed
 test_daemonset_wiring
+test_daemonset_refs
 test_rbac
-test_containers
+test_containers ambitd
+test_propagation
 test_host_access
 test_configmap
 test_install
 test_containerfile
 test_systemd
+test_uninstall
 finish
