@@ -14,7 +14,9 @@ source "$(dirname "$0")/../e2e/lib.sh"
 
 POD=$NS-pod
 UNIT=$TOP/deploy/systemd/ambitd.service
-command -v setpriv >/dev/null || e2e_fail_setup "missing setpriv (util-linux)"
+for t in setpriv kubectl; do
+	command -v "$t" >/dev/null || e2e_fail_setup "missing $t (scripts/install-deps.sh)"
+done
 
 # CAP_BPF CAP_NET_ADMIN ... -> -all,+bpf,+net_admin,...
 unit_caps() {
