@@ -18,14 +18,32 @@ _ambit_help() { # BIN [COMMAND]
 
 # Commands: the "  ambit NAME ..." lines of the usage.
 _ambit_commands() { # BIN
-	_ambit_help "$1" | awk '$1 == "ambit" && $2 ~ /^[a-z][a-z-]*$/ { print $2 }'
+	_ambit_help "$1" | awk '$1 == "ambit" && $2 ~ /^[a-z][a-z-]*$/ && !seen[$2]++ { print $2 }'
 }
 
-# The usage line of COMMAND, split into words: "get", "services|routes|...",
-# "-o", "wide|json|yaml". Brackets, ellipses and lone bars are dropped.
+# The usage lines of COMMAND, "ambit " removed: "get services|routes|...
+# [-o wide|json|yaml]"; a command may have several ("pod attach ...",
+# "pod detach ...").
+_ambit_usage_lines() { # BIN COMMAND
+	_ambit_help "$1" "$2" | awk '
+		NR == 1 && sub(/^Usage: ambit /, "") { print; more = 1; next }
+		more && sub(/^[[:space:]]+ambit /, "") { print; next }
+		{ more = 0 }'
+}
+
+# One usage line split into words: "get", "services|routes|...", "-o",
+# "wide|json|yaml". Brackets, ellipses and lone bars are dropped.
+_ambit_words() { # LINE
+	printf '%s\n' "$1" | tr '[]' '  ' | sed 's/\.\.\.//g' | tr -s ' ' '\n' |
+		grep -v '^|$' | grep .
+}
+
+# Every word of every usage line of COMMAND.
 _ambit_usage_words() { # BIN COMMAND
-	_ambit_help "$1" "$2" | sed -n 's/^Usage: ambit //p' | head -n1 |
-		tr '[]' '  ' | sed 's/\.\.\.//g' | tr -s ' ' '\n' | grep -v '^|$' | grep .
+	local line
+	while IFS= read -r line; do
+		_ambit_words "$line"
+	done < <(_ambit_usage_lines "$1" "$2")
 }
 
 # The options of COMMAND: those of its usage line, and those that start a
@@ -58,18 +76,21 @@ _ambit_option_values() { # BIN COMMAND OPTION
 }
 
 # The Nth fixed word after COMMAND (0: "services|routes|..." for get), up
-# to the first option.
+# to the first option, from every usage line of COMMAND.
 _ambit_positional() { # BIN COMMAND N
-	local words w i=0
-	mapfile -t words < <(_ambit_usage_words "$1" "$2")
-	for w in "${words[@]:1}"; do
-		case $w in -*) return 0 ;; esac
-		if [ "$i" -eq "$3" ]; then
-			[[ $w =~ ^[a-z|]+$ ]] && echo "${w//|/ }"
-			return 0
-		fi
-		i=$((i + 1))
-	done
+	local line words w i
+	while IFS= read -r line; do
+		mapfile -t words < <(_ambit_words "$line")
+		i=0
+		for w in "${words[@]:1}"; do
+			case $w in -*) break ;; esac
+			if [ "$i" -eq "$3" ]; then
+				[[ $w =~ ^[a-z|]+$ ]] && echo "${w//|/ }"
+				break
+			fi
+			i=$((i + 1))
+		done
+	done < <(_ambit_usage_lines "$1" "$2")
 }
 
 _ambit_files() { # CUR: file names, and - for standard input

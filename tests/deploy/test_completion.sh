@@ -108,8 +108,30 @@ test_no_binary() {
 		[ -z "$(complete_line "$WORK/no-such-ambit" "")$(cat "$WORK/stderr")" ]
 }
 
+# A command with two usage lines (pod attach / pod detach), from a stand-in
+# binary that prints help the way ambit does.
+test_several_usage_lines() {
+	local fake=$WORK/fake/ambit
+	mkdir -p "$WORK/fake"
+	cat >"$fake" <<'EOF'
+#!/bin/sh
+if [ "$1" = --help ]; then
+	printf 'Usage: ambit COMMAND\n\nCommands:\n  ambit pod attach --netns PATH\n        ambit pod detach [--container-id ID]\n'
+elif [ "$1" = pod ]; then
+	printf 'Usage: ambit pod attach --netns PATH [--ip ADDR]...\n        ambit pod detach [--container-id ID]\n\nTell ambitd.\n'
+fi
+EOF
+	chmod 0755 "$fake"
+	check "a command listed on two lines is offered once" [ "$(complete_line "$fake" "")" = "help pod" ]
+	check "the fixed words of every usage line are offered" \
+		[ "$(complete_line "$fake" pod "")" = "attach detach" ]
+	check "the options of every usage line are offered" \
+		[ "$(complete_line "$fake" pod --)" = "--container-id --help --ip --netns" ]
+}
+
 test_registered
 test_cases
+test_several_usage_lines
 test_follows_help
 test_no_binary
 finish
