@@ -65,7 +65,7 @@ TEST_TOOLS := $(OUT)/ambit-echo $(OUT)/ambit-probe $(OUT)/connbench
 
 BINS := $(OUT)/ambitd $(OUT)/ambit $(OUT)/ambit-proxy $(OUT)/ambit-cni $(TEST_TOOLS)
 
-.PHONY: FORCE all tests test test-unit test-e2e bench check install clean help fuzz
+.PHONY: FORCE all tests test test-unit test-e2e test-deploy bench check install clean help fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -166,6 +166,9 @@ test-unit: $(UNIT_BINS)
 test-e2e: all
 	$(Q)OUT=$(OUT) tests/run.sh e2e
 
+test-deploy: all
+	$(Q)OUT=$(OUT) tests/run.sh deploy
+
 # L4 connect path, then L7 requests in two placements: the proxies on the
 # backends' core (the load generator alone on the other), then the proxies
 # alone on their own core (load generator and backends on the other); then
@@ -181,24 +184,52 @@ bench: all tests
 check:
 	$(Q)scripts/check.sh
 
+# Binaries, the scripts the DaemonSet and the unit run (ambitd-run,
+# ambit-cni-install, ambit-k8s-watch) in LIBEXECDIR/ambit, man pages, bash
+# completion, the systemd unit (its paths follow PREFIX) and, only where
+# there is none yet, /etc/default/ambitd.
+PREFIX ?= /usr
 # Where container runtimes look for CNI plugins (kubelet's and
 # containerd's default; Debian's own plugins live in /usr/lib/cni).
 CNI_BIN_DIR ?= /opt/cni/bin
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+LIBEXEC_SCRIPTS := scripts/ambitd-run scripts/ambit-cni-install \
+		   $(wildcard scripts/ambit-k8s-watch)
+
 install: all
-	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin
-	install -m 0755 $(OUT)/ambitd $(DESTDIR)/usr/sbin/ambitd
-	install -m 0755 $(OUT)/ambit $(DESTDIR)/usr/bin/ambit
-	install -m 0755 $(OUT)/ambit-proxy $(DESTDIR)/usr/sbin/ambit-proxy
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/ambit
+	install -m 0755 $(OUT)/ambitd $(DESTDIR)$(SBINDIR)/ambitd
+	install -m 0755 $(OUT)/ambit $(DESTDIR)$(BINDIR)/ambit
+	install -m 0755 $(OUT)/ambit-proxy $(DESTDIR)$(SBINDIR)/ambit-proxy
 	install -d $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(OUT)/ambit-cni $(DESTDIR)$(CNI_BIN_DIR)/ambit-cni
+	install -m 0755 $(LIBEXEC_SCRIPTS) $(DESTDIR)$(LIBEXECDIR)/ambit/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0644 man/ambit.1 $(DESTDIR)$(MANDIR)/man1/ambit.1
+	install -m 0644 man/ambitd.8 man/ambit-proxy.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 completion/ambit.bash $(DESTDIR)$(BASHCOMPDIR)/ambit
+	sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/libexec/|$(LIBEXECDIR)/|g' \
+		-e 's|/etc/default/|$(SYSCONFDIR)/default/|g' \
+		deploy/systemd/ambitd.service >$(DESTDIR)$(UNITDIR)/ambitd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ambitd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/ambitd ] || install -D -m 0644 \
+		deploy/systemd/ambitd.default $(DESTDIR)$(SYSCONFDIR)/default/ambitd
 
 clean:
 	rm -rf $(OUT) $(abspath $(O))-san
 
 help:
-	@echo 'Targets: all test test-unit test-e2e bench check install clean help'
+	@echo 'Targets: all test test-unit test-e2e test-deploy bench check install clean help'
 	@echo 'Options: O=DIR (build dir, default .output)  V=1 (verbose)'
 	@echo '         SAN=1 (ASan+UBSan build)  CC= CLANG= BPFTOOL= EXTRA_CFLAGS='
-	@echo '         DESTDIR= CNI_BIN_DIR= (install; default /opt/cni/bin)'
+	@echo '         install: DESTDIR= PREFIX= (default /usr) BINDIR= SBINDIR= LIBEXECDIR='
+	@echo '         MANDIR= BASHCOMPDIR= UNITDIR= SYSCONFDIR= CNI_BIN_DIR= (default /opt/cni/bin)'
 
 -include $(wildcard $(OUT)/obj/*/*.d $(OUT)/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d)

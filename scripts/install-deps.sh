@@ -21,6 +21,9 @@ PKGS=(
 	# Kubernetes side: manifest checks (kubectl --dry-run=client), the CNI
 	# reference plugins ambit-cni chains after, promtool for /metrics
 	kubernetes-client containernetworking-plugins prometheus
+	# deploy checks: man pages render (groff, man), the unit verifies
+	# (systemd-analyze)
+	groff-base man-db systemd
 )
 
 missing=()

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Runs the test tiers and sums them: unit (cmocka), tools (echo backend
-# self-test), e2e (real kernel, root). The last line is always
+# self-test), e2e (real kernel, root), deploy (manifests, unit, image
+# recipe, man pages, completion, CNI install; tests/deploy/). The last line
+# is always
 #   N passed, N failed
 # and the exit status is non-zero when anything failed. A suite that dies
 # without reporting counts as a failure, never as a pass.
-#   tests/run.sh [all|unit|tools|fuzz|e2e]     (OUT= build directory;
+#   tests/run.sh [all|unit|tools|fuzz|e2e|deploy]     (OUT= build directory;
 #   SAN_OUT= an ASan+UBSan build whose unit and e2e suites run too)
 set -u
 OUT=${OUT:?set OUT to the build directory}
@@ -70,6 +72,13 @@ run_tools() {
 		"$OUT/ambit-echo"
 }
 
+run_deploy() {
+	local t
+	for t in tests/deploy/test_*.sh; do
+		run_suite "deploy/$(basename "$t" .sh)" bash "$t"
+	done
+}
+
 run_fuzz() {
 	run_suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECS:-20}"
 }
@@ -101,12 +110,13 @@ run_san() {
 }
 
 case $tier in
-all) run_unit; run_tools; run_fuzz; run_e2e; run_san ;;
+all) run_unit; run_tools; run_fuzz; run_e2e; run_deploy; run_san ;;
 fuzz) run_fuzz ;;
 unit) run_unit ;;
 tools) run_tools ;;
 e2e) run_e2e ;;
-*) echo "usage: tests/run.sh [all|unit|tools|fuzz|e2e]" >&2; exit 2 ;;
+deploy) run_deploy ;;
+*) echo "usage: tests/run.sh [all|unit|tools|fuzz|e2e|deploy]" >&2; exit 2 ;;
 esac
 
 [ "${#SUITES_FAILED[@]}" -gt 0 ] && echo "failed suites: ${SUITES_FAILED[*]}"

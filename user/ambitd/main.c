@@ -89,8 +89,8 @@ static void usage(FILE *f)
 "  --teardown           detach and unpin everything now, then exit\n"
 "  -v, --verbose        more logs (-vv: libbpf debug)\n"
 "  -h, --help           this text\n",
-		(unsigned int)AMBIT_DEF_SERVICES, (unsigned int)AMBIT_DEF_ENDPOINTS,
-		AMBIT_PROXY_MARK_DEFAULT);
+		AMBIT_PROXY_MARK_DEFAULT, (unsigned int)AMBIT_DEF_SERVICES,
+		(unsigned int)AMBIT_DEF_ENDPOINTS);
 }
 
 static int parse_u32(const char *s, __u32 *out)
