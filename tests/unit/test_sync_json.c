@@ -535,7 +535,7 @@ static void test_pod_requests(void **state)
 	char *argv[POD_REQ_MAX_ARGS + 1];
 	int argc, i;
 
-	argc = pod_req_argv(&r, true, argv);
+	argc = pod_req_argv(&r, POD_ATTACH, argv);
 	assert_int_equal(argc, 14);
 	for (i = 0; i <= argc; i++) {
 		if (attach[i])
@@ -543,15 +543,15 @@ static void test_pod_requests(void **state)
 		else
 			assert_null(argv[i]);
 	}
-	argc = pod_req_argv(&r, false, argv);
+	argc = pod_req_argv(&r, POD_DETACH, argv);
 	assert_int_equal(argc, 10);
 	for (i = 0; i < argc; i++)
 		assert_string_equal(argv[i], detach[i]);
 	r.netns = NULL;
-	assert_int_equal(pod_req_argv(&r, true, argv), -EINVAL);
-	assert_int_equal(pod_req_argv(&r, false, argv), 8);
+	assert_int_equal(pod_req_argv(&r, POD_ATTACH, argv), -EINVAL);
+	assert_int_equal(pod_req_argv(&r, POD_DETACH, argv), 8);
 	r.ns = "";
-	assert_int_equal(pod_req_argv(&r, false, argv), -EINVAL);
+	assert_int_equal(pod_req_argv(&r, POD_DETACH, argv), -EINVAL);
 }
 
 int main(void)
