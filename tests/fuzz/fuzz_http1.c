@@ -175,10 +175,10 @@ static void fuzz_request(const char *buf, size_t len, size_t k)
 	int full, r;
 	char *c;
 
-	full = http1_parse_request(buf, len, &q);
+	full = http1_parse_request(buf, len, &http1_default_limits, &q);
 	check_request(buf, len, full, &q);
 	c = copy_of(buf, k, 0);
-	r = http1_parse_request(c, k, &q);
+	r = http1_parse_request(c, k, &http1_default_limits, &q);
 	check_request(c, k, r, &q);
 	CHECK(r == HTTP_PARTIAL || r == full);
 	free(c);
@@ -186,7 +186,7 @@ static void fuzz_request(const char *buf, size_t len, size_t k)
 		return;
 	c = copy_of(buf, len, 4);
 	memcpy(c + len, "\r\n\r\n", 4);
-	CHECK(http1_parse_request(c, len + 4, &q) == full);
+	CHECK(http1_parse_request(c, len + 4, &http1_default_limits, &q) == full);
 	free(c);
 }
 

@@ -25,6 +25,7 @@ static struct http_request req;
 static struct http_response resp;
 
 #define S(lit) lit, sizeof(lit) - 1
+#define DEF_LIMITS (&http1_default_limits)
 
 static const struct str_view m_get = { "GET", 3 };
 static const struct str_view m_head = { "HEAD", 4 };
@@ -39,7 +40,7 @@ static int req_on_copy(const char *s, size_t len)
 	assert_non_null(r);
 	assert_non_null(copy);
 	memcpy(copy, s, len);
-	ret = http1_parse_request(copy, len, r);
+	ret = http1_parse_request(copy, len, DEF_LIMITS, r);
 	free(copy);
 	free(r);
 	return ret;
@@ -81,7 +82,7 @@ static int parse_req(const char *s, size_t len)
 
 	for (k = 0; k < len; k += prefix_step(len))
 		check_prefix("request", k, req_on_copy(s, k), full);
-	assert_int_equal(http1_parse_request(s, len, &req), full);
+	assert_int_equal(http1_parse_request(s, len, DEF_LIMITS, &req), full);
 	return full;
 }
 
@@ -327,7 +328,7 @@ static void test_partial_every_split(void **state)
 		assert_int_equal(req_on_copy(m, k), HTTP_PARTIAL);
 	parse_req_ok(S(m));
 	assert_int_equal(req.body, HTTP_BODY_CHUNKED);
-	assert_int_equal(http1_parse_request(m, 0, &req), HTTP_PARTIAL);
+	assert_int_equal(http1_parse_request(m, 0, DEF_LIMITS, &req), HTTP_PARTIAL);
 }
 
 /* ---------------------------------------------------------------- */
@@ -525,7 +526,7 @@ static void test_limits_line(void **state)
 
 	assert_non_null(m);
 	n = long_line(m, max_target);
-	assert_int_equal(http1_parse_request(m, n, &req), (int)n);
+	assert_int_equal(http1_parse_request(m, n, DEF_LIMITS, &req), (int)n);
 	assert_int_equal(req.target.len, max_target);
 	n = long_line(m, max_target + 1);
 	assert_int_equal(parse_req(m, n), HTTP_ERR_URI);
@@ -572,6 +573,50 @@ static void test_limits_head(void **state)
 }
 
 /* ---------------------------------------------------------------- */
+
+/* --max-header-bytes and --max-header-fields: the same checks, moved. */
+static void test_limits_configured(void **state)
+{
+	static char m[HTTP_LIMIT_HEAD_MAX + 64];
+	struct http_limits small = { .max_head = 2048, .max_fields = 3 };
+	struct http_limits big = { .max_head = HTTP_LIMIT_HEAD_MAX,
+				   .max_fields = HTTP_LIMIT_FIELDS_MAX };
+	size_t n, i;
+
+	n = sprintf(m, "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n");
+	assert_int_equal(http1_parse_request(m, n, &small, &req), (int)n);
+	n = sprintf(m, "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n");
+	assert_int_equal(http1_parse_request(m, n, &small, &req), HTTP_ERR_HEADERS);
+	assert_int_equal(parse_req(m, n), (int)n); /* fine by default */
+
+	/* A head of exactly max_head bytes passes, one more byte is 431,
+	 * and so is an unfinished head that reached the limit. */
+	n = sprintf(m, "GET / HTTP/1.1\r\nHost: h\r\nX: ");
+	memset(m + n, 'v', 2048 - 4 - n);
+	memcpy(m + 2048 - 4, "\r\n\r\n", 4);
+	assert_int_equal(http1_parse_request(m, 2048, &small, &req), 2048);
+	memcpy(m + 2048 - 4, "v\r\n\r\n", 5);
+	assert_int_equal(http1_parse_request(m, 2049, &small, &req), HTTP_ERR_HEADERS);
+	assert_int_equal(http1_parse_request(m, 2048, &small, &req), HTTP_ERR_HEADERS);
+	assert_int_equal(http1_parse_request(m, 2047, &small, &req), HTTP_PARTIAL);
+
+	/* Raised to the bounds: 1024 fields in a 1 MiB head pass, the 1025th
+	 * is 431; a head over 64 KiB passes that fails by default. */
+	n = sprintf(m, "GET / HTTP/1.1\r\nHost: h\r\n");
+	for (i = 1; i < HTTP_LIMIT_FIELDS_MAX; i++)
+		n += sprintf(m + n, "X-H%zu: v\r\n", i);
+	n += sprintf(m + n, "\r\n");
+	assert_int_equal(http1_parse_request(m, n, &big, &req), (int)n);
+	assert_int_equal(req.n_headers, HTTP_LIMIT_FIELDS_MAX);
+	memcpy(m + n - 2, "Y: 1\r\n\r\n", 8);
+	assert_int_equal(http1_parse_request(m, n + 6, &big, &req), HTTP_ERR_HEADERS);
+	n = sprintf(m, "GET / HTTP/1.1\r\nHost: h\r\nX: ");
+	memset(m + n, 'v', 200000);
+	n += 200000;
+	n += sprintf(m + n, "\r\n\r\n");
+	assert_int_equal(http1_parse_request(m, n, &big, &req), (int)n);
+	assert_int_equal(http1_parse_request(m, n, DEF_LIMITS, &req), HTTP_ERR_HEADERS);
+}
 
 static void test_responses(void **state)
 {
@@ -926,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_limits_line),
 		cmocka_unit_test(test_limits_head),
+		cmocka_unit_test(test_limits_configured),
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_response_no_body),
 		cmocka_unit_test(test_bad_responses),

@@ -22,16 +22,33 @@
 #include "ambit/select.h"
 #include "log.h"
 
-#define PX_IN_CAP (HTTP_MAX_HEAD + 8192)
-#define PX_IO_CAP (64 * 1024)
 /* Draining: a keep-alive connection this quiet is closed, not told. */
 #define DRAIN_IDLE_MS 1000
 
 /* ---- buffers ------------------------------------------------------------ */
 
+static size_t max_sz(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Bodies stream through buffers of --buffer-bytes each way. The client's
+ * input holds a whole request head (and a little of what follows); what
+ * goes upstream holds it rendered; what comes from upstream holds a whole
+ * response head (HTTP_MAX_HEAD, fixed).
+ */
 static size_t cap_of(const struct px_conn *c, const struct px_buf *b)
 {
-	return b == &c->in ? PX_IN_CAP : PX_IO_CAP;
+	size_t head = px_cfg.head_limits.max_head + 8192;
+
+	if (b == &c->in)
+		return head;
+	if (b == &c->uout)
+		return max_sz(px_cfg.buffer_bytes, head);
+	if (b == &c->uin)
+		return max_sz(px_cfg.buffer_bytes, HTTP_MAX_HEAD);
+	return px_cfg.buffer_bytes;
 }
 
 static size_t buf_len(const struct px_buf *b)
@@ -400,18 +417,18 @@ static bool step_head(struct px_conn *c)
 
 	if (!len)
 		return false;
-	n = http1_parse_request(c->in.p + c->in.r, len, &rq);
+	n = http1_parse_request(c->in.p + c->in.r, len, &px_cfg.head_limits, &rq);
 	if (n == HTTP_PARTIAL) {
 		if (c->client_eof) { /* and no more will come */
 			buf_consume(&c->in, len);
 			local_reply(c, 400, NULL, NULL, true);
 			return true;
 		}
-		if (len >= HTTP_MAX_HEAD)
+		if (len >= px_cfg.head_limits.max_head)
 			local_reply(c, 431, NULL, NULL, true);
 		else if (c->deadline > px_now_ms() + px_cfg.header_timeout_ms)
 			c->deadline = px_now_ms() + px_cfg.header_timeout_ms;
-		return len >= HTTP_MAX_HEAD;
+		return len >= px_cfg.head_limits.max_head;
 	}
 	if (n < 0) {
 		buf_consume(&c->in, len);
@@ -669,7 +686,7 @@ static int do_io(struct px_conn *c)
 			c->up_eof = true;
 		p = 1;
 	}
-	if (p >= 0 && flush_sides(c, PX_IO_CAP / 2))
+	if (p >= 0 && flush_sides(c, px_cfg.buffer_bytes / 2))
 		return -1;
 	return p;
 }

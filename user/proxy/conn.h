@@ -8,8 +8,6 @@
 #include "proxy.h"
 #include "pxmetrics.h"
 
-#define PX_BUF (64 * 1024 + 512) /* fits a maximal head */
-
 struct px_buf {
 	char *p;
 	size_t r; /* first unread byte */

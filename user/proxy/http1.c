@@ -4,16 +4,19 @@
  *
  * Heads are parsed picohttpparser-style: every call starts again from the
  * beginning of the buffer and keeps no state, so there is nothing to get
- * out of sync with the buffer. Re-parsing is at worst quadratic in
- * HTTP_MAX_HEAD, which bounds it.
+ * out of sync with the buffer. Re-parsing a head received byte by byte
+ * would be quadratic in the head limit; the proxy re-parses only when a
+ * line has ended (conn.c step_head), so the cost is bounded by the field
+ * limit times the head limit.
  *
  * Results are prefix-stable: every decision depends only on the bytes
  * scanned so far, in order, so a complete head or an error found in
  * buf[0..n) is found again, identically, in any longer buffer starting with
  * those n bytes. HTTP_PARTIAL means "a valid prefix so far". The limits
- * work the same way: the head is only ever scanned up to HTTP_MAX_HEAD
- * bytes (and the request line up to HTTP_MAX_LINE), and running into the
- * limit is the error, so a peer cannot make us buffer more by trickling.
+ * work the same way: the head is only ever scanned up to its limit (by
+ * default HTTP_MAX_HEAD bytes; the request line up to HTTP_MAX_LINE), and
+ * running into the limit is the error, so a peer cannot make us buffer
+ * more by trickling.
  *
  * Choices where the RFCs leave room, all on the rejecting side:
  *  - absolute-form ("GET http://h/ HTTP/1.1") is rejected with 400 even
@@ -214,7 +217,7 @@ static int parse_value(const char *buf, size_t end, size_t *pos,
  * 2.2): both are rejected rather than unfolded.
  */
 static int parse_headers(const char *buf, size_t end, size_t *pos,
-			 struct http_header *h, size_t *n)
+			 struct http_header *h, size_t max, size_t *n)
 {
 	int r;
 
@@ -226,7 +229,7 @@ static int parse_headers(const char *buf, size_t end, size_t *pos,
 			return expect_crlf(buf, end, pos);
 		if (is_ows(buf[*pos]))
 			return HTTP_ERR_BAD;
-		if (*n == HTTP_MAX_HEADERS)
+		if (*n == max)
 			return HTTP_ERR_HEADERS;
 		r = parse_token(buf, end, pos, ':', &h[*n].name);
 		if (!r)
@@ -511,9 +514,17 @@ static void request_reset(struct http_request *req)
 	       sizeof(*req) - offsetof(struct http_request, n_headers));
 }
 
-int http1_parse_request(const char *buf, size_t len, struct http_request *req)
+const struct http_limits http1_default_limits = {
+	.max_head = HTTP_MAX_HEAD,
+	.max_fields = HTTP_MAX_HEADERS,
+};
+
+int http1_parse_request(const char *buf, size_t len,
+			const struct http_limits *lim, struct http_request *req)
 {
-	size_t end = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+	size_t max_fields = lim->max_fields < HTTP_LIMIT_FIELDS_MAX ?
+			    lim->max_fields : HTTP_LIMIT_FIELDS_MAX;
+	size_t end = len < lim->max_head ? len : lim->max_head;
 	size_t pos = 0;
 	int r;
 
@@ -522,10 +533,10 @@ int http1_parse_request(const char *buf, size_t len, struct http_request *req)
 	if (!r)
 		r = parse_request_line(buf, end, &pos, req);
 	if (!r)
-		r = parse_headers(buf, end, &pos, req->headers,
+		r = parse_headers(buf, end, &pos, req->headers, max_fields,
 				  &req->n_headers);
 	/* Out of room before the empty line: the head is too large. */
-	if (r == HTTP_PARTIAL && end == HTTP_MAX_HEAD)
+	if (r == HTTP_PARTIAL && end == lim->max_head)
 		return HTTP_ERR_HEADERS;
 	if (!r)
 		r = request_semantics(req);
@@ -652,7 +663,7 @@ int http1_parse_response(const char *buf, size_t len,
 	r = parse_status_line(buf, end, &pos, resp);
 	if (!r)
 		r = parse_headers(buf, end, &pos, resp->headers,
-				  &resp->n_headers);
+				  HTTP_MAX_HEADERS, &resp->n_headers);
 	if (r == HTTP_PARTIAL && end == HTTP_MAX_HEAD)
 		return HTTP_ERR_HEADERS;
 	if (!r)

@@ -22,9 +22,27 @@
 
 #include "http_types.h"
 
-#define HTTP_MAX_HEADERS 100
+/* Defaults: a request's limits unless configured, a response's always. */
+#define HTTP_MAX_HEADERS 100          /* header fields -> 431 beyond */
 #define HTTP_MAX_HEAD (64 * 1024)     /* whole head -> 431 beyond */
 #define HTTP_MAX_LINE (16 * 1024)     /* request line -> 414 beyond */
+/*
+ * The most a request's limits may be raised to. Fields size the headers
+ * array of struct http_request (32 KiB at 1024); bytes bound what one
+ * connection may make the proxy buffer before it has a complete head.
+ */
+#define HTTP_LIMIT_FIELDS_MAX 1024
+#define HTTP_LIMIT_HEAD_MAX (1024 * 1024)
+#define HTTP_LIMIT_HEAD_MIN 1024
+
+/* A request head's limits (the proxy's --max-header-bytes/-fields). */
+struct http_limits {
+	size_t max_head;   /* request line and headers, in bytes */
+	size_t max_fields; /* header fields, at most HTTP_LIMIT_FIELDS_MAX */
+};
+
+/* HTTP_MAX_HEAD and HTTP_MAX_HEADERS. */
+extern const struct http_limits http1_default_limits;
 
 /* Return codes (besides bytes consumed > 0). */
 #define HTTP_PARTIAL (-1)       /* need more bytes */
@@ -47,7 +65,7 @@ struct http_request {
 	struct str_view path;   /* target up to '?' */
 	struct str_view query;  /* after '?', without it; len 0 when none */
 	int minor;              /* 0 or 1 */
-	struct http_header headers[HTTP_MAX_HEADERS];
+	struct http_header headers[HTTP_LIMIT_FIELDS_MAX];
 	size_t n_headers;
 	struct str_view host;   /* the Host header value */
 	uint8_t body;           /* enum http_body */
@@ -69,11 +87,14 @@ struct http_response {
 };
 
 /**
- * http1_parse_request() - parse a request head from @buf[0..@len).
+ * http1_parse_request() - parse a request head from @buf[0..@len), within
+ * @lim (a head reaching lim->max_head bytes without its end, or with more
+ * than lim->max_fields fields, is HTTP_ERR_HEADERS).
  * Return: bytes the head occupies (> 0) with @req filled; HTTP_PARTIAL;
  * or an HTTP_ERR_* code (the status to answer, negated).
  */
-int http1_parse_request(const char *buf, size_t len, struct http_request *req);
+int http1_parse_request(const char *buf, size_t len,
+			const struct http_limits *lim, struct http_request *req);
 
 /**
  * http1_parse_response() - parse a response head. @req_method is the

@@ -41,7 +41,14 @@ struct px_settings px_cfg = {
 	.upstream_timeout_ms = 60000,
 	.max_conns = 65536,
 	.drain_ms = 10000,
+	.head_limits = { .max_head = HTTP_MAX_HEAD, .max_fields = HTTP_MAX_HEADERS },
+	.buffer_bytes = 64 * 1024,
 };
+
+/* Bounds of the size options: beyond them memory per connection, not the
+ * peer, would be the problem. */
+#define BUFFER_MIN (16 * 1024)
+#define BUFFER_MAX (16 * 1024 * 1024)
 
 struct options {
 	const char *bpffs;
@@ -70,6 +77,13 @@ static void usage(FILE *f)
 "  --connect-timeout MS     upstream connect limit (default 5000)\n"
 "  --upstream-timeout MS    response limit without a route timeout (60000)\n"
 "  --max-conns N            client connections per worker (default 65536)\n"
+"  --max-header-bytes N     request line and headers, bytes: 431 beyond\n"
+"                           (default %d, %d to %d)\n"
+"  --max-header-fields N    request header fields: 431 beyond (default %d,\n"
+"                           at most %d)\n"
+"  --buffer-bytes N         per connection and direction: bodies stream\n"
+"                           through it, never buffered whole (default %d,\n"
+"                           %d to %d)\n"
 "  --drain-timeout MS       on stop or handoff, finish requests in flight\n"
 "                           within (default 10000)\n"
 "  --handoff PATH|off       Unix socket through which a new ambit-proxy takes\n"
@@ -87,7 +101,10 @@ static void usage(FILE *f)
 "with the same --config (or --handoff). It takes over the listening sockets,\n"
 "then the old one stops accepting, answers what it has in flight with\n"
 "'Connection: close' and exits. SIGTERM drains without a successor.\n",
-		px_cfg.config_path, AMBIT_BPFFS_DEFAULT, AMBIT_PROXY_MARK_DEFAULT);
+		px_cfg.config_path, AMBIT_BPFFS_DEFAULT, AMBIT_PROXY_MARK_DEFAULT,
+		HTTP_MAX_HEAD, HTTP_LIMIT_HEAD_MIN, HTTP_LIMIT_HEAD_MAX,
+		HTTP_MAX_HEADERS, HTTP_LIMIT_FIELDS_MAX, 64 * 1024, BUFFER_MIN,
+		BUFFER_MAX);
 }
 
 static int num(const char *s, unsigned long max, unsigned long *out)
@@ -123,6 +140,15 @@ static int set_opt(int c, const char *arg, struct options *o)
 	case 'U': px_cfg.upstream_timeout_ms = (uint32_t)v; return 0;
 	case 'M': px_cfg.max_conns = v; return v ? 0 : -EINVAL;
 	case 'D': px_cfg.drain_ms = (uint32_t)v; return 0;
+	case 'B':
+		px_cfg.head_limits.max_head = v;
+		return v >= HTTP_LIMIT_HEAD_MIN && v <= HTTP_LIMIT_HEAD_MAX ? 0 : -EINVAL;
+	case 'F':
+		px_cfg.head_limits.max_fields = v;
+		return v && v <= HTTP_LIMIT_FIELDS_MAX ? 0 : -EINVAL;
+	case 'S':
+		px_cfg.buffer_bytes = v;
+		return v >= BUFFER_MIN && v <= BUFFER_MAX ? 0 : -EINVAL;
 	}
 	return -EINVAL;
 }
@@ -140,6 +166,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "upstream-timeout", required_argument, NULL, 'U' },
 		{ "max-conns", required_argument, NULL, 'M' },
+		{ "max-header-bytes", required_argument, NULL, 'B' },
+		{ "max-header-fields", required_argument, NULL, 'F' },
+		{ "buffer-bytes", required_argument, NULL, 'S' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "handoff", required_argument, NULL, 'x' },
@@ -148,17 +177,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	int c;
+	int c, i = -1;
 
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vh", opts, &i)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			exit(0);
 		}
-		if (c == '?' || set_opt(c, optarg, o)) {
+		if (c != '?' && set_opt(c, optarg, o)) {
+			fprintf(stderr, "ambit-proxy: --%s %s: not a valid value "
+				"(see --help for the range)\n",
+				i >= 0 ? opts[i].name : "?", optarg ? optarg : "");
+			return -EINVAL;
+		}
+		if (c == '?') {
 			fprintf(stderr, "ambit-proxy: bad arguments (see --help)\n");
 			return -EINVAL;
 		}
+		i = -1;
 	}
 	return optind == argc ? 0 : -EINVAL;
 }

@@ -37,6 +37,8 @@ struct px_settings {
 	uint32_t connect_timeout_ms;  /* upstream connect */
 	uint32_t upstream_timeout_ms; /* no route timeout: response deadline */
 	size_t max_conns;         /* per worker */
+	struct http_limits head_limits; /* request heads: 431 beyond */
+	size_t buffer_bytes;      /* per direction: bodies stream through it */
 	int home_netns_fd;        /* the proxy's own network namespace */
 	__u64 home_netns;         /* its cookie */
 	uint32_t drain_ms;        /* stop: finish what is in flight within */
