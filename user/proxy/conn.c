@@ -409,6 +409,23 @@ static void handle_request(struct px_conn *c, const struct http_request *rq,
 	c->req_done = false;
 }
 
+/*
+ * Parse a partial head again only when a line has ended since the last
+ * try (or the client has finished sending, or the head reached its limit):
+ * a client trickling its head byte by byte would otherwise cost one parse
+ * of the whole buffer per byte, quadratic in the head limit. Waiting for
+ * the end of a line can delay an answer, never change it (the parser is
+ * prefix-stable, see http1.c), and the field limit bounds the lines.
+ */
+static bool worth_parsing(struct px_conn *c, size_t len)
+{
+	size_t from = c->head_scanned <= len ? c->head_scanned : 0;
+
+	c->head_scanned = len;
+	return c->client_eof || len >= px_cfg.head_limits.max_head ||
+	       memchr(c->in.p + c->in.r + from, '\n', len - from);
+}
+
 static bool step_head(struct px_conn *c)
 {
 	struct http_request rq;
@@ -417,19 +434,20 @@ static bool step_head(struct px_conn *c)
 
 	if (!len)
 		return false;
-	n = http1_parse_request(c->in.p + c->in.r, len, &px_cfg.head_limits, &rq);
+	n = worth_parsing(c, len) ? http1_parse_request(c->in.p + c->in.r, len,
+						&px_cfg.head_limits, &rq)
+				  : HTTP_PARTIAL;
 	if (n == HTTP_PARTIAL) {
 		if (c->client_eof) { /* and no more will come */
 			buf_consume(&c->in, len);
 			local_reply(c, 400, NULL, NULL, true);
 			return true;
 		}
-		if (len >= px_cfg.head_limits.max_head)
-			local_reply(c, 431, NULL, NULL, true);
-		else if (c->deadline > px_now_ms() + px_cfg.header_timeout_ms)
+		if (c->deadline > px_now_ms() + px_cfg.header_timeout_ms)
 			c->deadline = px_now_ms() + px_cfg.header_timeout_ms;
-		return len >= px_cfg.head_limits.max_head;
+		return false;
 	}
+	c->head_scanned = 0; /* the head is consumed, answered or not */
 	if (n < 0) {
 		buf_consume(&c->in, len);
 		local_reply(c, -n, NULL, NULL, true);

@@ -95,6 +95,7 @@ struct px_conn {
 	struct px_buf out;  /* to the client */
 	struct px_buf uin;  /* from upstream */
 	struct px_buf uout; /* to upstream */
+	size_t head_scanned;  /* bytes of a partial head known to hold no LF */
 	struct px_upstream *up;
 	struct ambit_l7_val orig; /* what the client dialed, who it is */
 	struct ambit_svc_key svc; /* orig as a service key */
