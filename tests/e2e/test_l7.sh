@@ -480,6 +480,38 @@ test_23_slow_client_timeout() {
 	check "proxy restarts with defaults" start_proxy
 }
 
+# raw_status REQUEST: the status line the proxy answers, and "cat=0" when
+# it then closed the connection itself (timeout 5 would make it 124).
+raw_status() {
+	client bash -c 'exec 3<>/dev/tcp/127.96.2.1/80 || exit 1
+		printf "%b" "$1" >&3
+		timeout 5 cat <&3 | head -n1 | tr -d "\r"
+		echo "cat=${PIPESTATUS[0]}"' _ "$1" | tr '\n' ' '
+}
+
+test_24_header_limits_configurable() {
+	local big fields out
+	big="GET /exact HTTP/1.1\r\nHost: a\r\nX: $(head -c 3000 /dev/zero | tr '\0' a)\r\nConnection: close\r\n\r\n"
+	fields="GET /exact HTTP/1.1\r\nHost: a\r\n$(for i in $(seq 1 20); do printf 'X-%d: v\\r\\n' "$i"; done)Connection: close\r\n\r\n"
+	out=$(raw_status "$big")
+	check "by default a 3 KB header passes ($out)" [ "$out" = "HTTP/1.1 200 OK cat=0 " ]
+	out=$(raw_status "$fields")
+	check "by default 21 header fields pass ($out)" [ "$out" = "HTTP/1.1 200 OK cat=0 " ]
+	stop_proxy
+	check "proxy restarts with --max-header-bytes 2048 --max-header-fields 10" \
+		start_proxy --max-header-bytes 2048 --max-header-fields 10
+	out=$(raw_status "$big")
+	check "then a 3 KB header gets 431 ($out)" \
+		[ "$out" = "HTTP/1.1 431 Request Header Fields Too Large cat=0 " ]
+	out=$(raw_status "$fields")
+	check "and 21 header fields get 431 ($out)" \
+		[ "$out" = "HTTP/1.1 431 Request Header Fields Too Large cat=0 " ]
+	out=$(raw_status "GET /exact HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	check "a request within the limits still passes ($out)" [ "$out" = "HTTP/1.1 200 OK cat=0 " ]
+	stop_proxy
+	check "proxy restarts with defaults" start_proxy
+}
+
 test_15_not_an_open_relay() {
 	local out
 	# Straight to the proxy port, not through a redirect: refused.
