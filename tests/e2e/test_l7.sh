@@ -512,6 +512,23 @@ test_24_header_limits_configurable() {
 	check "proxy restarts with defaults" start_proxy
 }
 
+test_25_stalled_body_cut() {
+	local out
+	[ -s "$T/body" ] || head -c 300000 /dev/urandom >"$T/body"
+	stop_proxy
+	check "proxy restarts with a 500 ms transfer timeout" start_proxy --transfer-timeout 500
+	# A head announcing 100 bytes of body, 3 of them, then nothing: the
+	# client holds the connection and an upstream until the timeout.
+	out=$(raw_status "POST /exact HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc")
+	check "a request body that stalls gets 408 and the connection closed ($out)" \
+		[ "$out" = "HTTP/1.1 408 Request Timeout cat=0 " ]
+	out=$(client curl -sS --max-time 5 -o /dev/null -w '%{http_code}' \
+		-H 'x-echo-delay-ms: 800' --data-binary @"$T/body" "http://$WEB/exact")
+	check "a whole body, then an answer slower than that: not cut ($out)" [ "$out" = 200 ]
+	stop_proxy
+	check "proxy restarts with defaults" start_proxy
+}
+
 test_15_not_an_open_relay() {
 	local out
 	# Straight to the proxy port, not through a redirect: refused.

@@ -659,6 +659,7 @@ static int read_side(struct px_conn *c, int fd, struct px_buf *b, bool *eof,
 	n = buf_fill(c, fd, b);
 	if (n > 0) {
 		*ready = (size_t)n == room;
+		c->moved++;
 		return 1;
 	}
 	*ready = false;
@@ -676,6 +677,7 @@ static int read_side(struct px_conn *c, int fd, struct px_buf *b, bool *eof,
  */
 static int flush_sides(struct px_conn *c, size_t threshold)
 {
+	size_t pending = buf_len(&c->uout) + buf_len(&c->out);
 	int r;
 
 	if (c->up && c->up->connected && buf_len(&c->uout) > threshold) {
@@ -688,6 +690,8 @@ static int flush_sides(struct px_conn *c, size_t threshold)
 		if (r && r != -EAGAIN)
 			return -1;
 	}
+	if (buf_len(&c->uout) + buf_len(&c->out) != pending)
+		c->moved++;
 	return 0;
 }
 
@@ -790,8 +794,32 @@ static void update_interest(struct px_conn *c)
 
 #define READ_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)
 
+/*
+ * Bodies and tunnels have no deadline of their own: a client (or backend)
+ * that stops sending or reading mid-body would hold the connection and its
+ * upstream forever. Each byte moved either way rearms --transfer-timeout;
+ * a phase just entered (deadline 0) arms it. A request body is also held
+ * to the route's timeouts.request.
+ */
+static void arm_transfer_deadline(struct px_conn *c, uint64_t moved_before)
+{
+	uint64_t d;
+
+	if (c->state != ST_REQ_BODY && c->state != ST_RESP_BODY &&
+	    c->state != ST_TUNNEL)
+		return;
+	if (c->deadline && c->moved == moved_before)
+		return;
+	d = px_now_ms() + px_cfg.transfer_timeout_ms;
+	if (c->state == ST_REQ_BODY && c->request_deadline &&
+	    c->request_deadline < d)
+		d = c->request_deadline;
+	c->deadline = d;
+}
+
 void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 {
+	uint64_t moved = c->moved;
 	int i, io;
 	bool progress;
 
@@ -832,6 +860,7 @@ void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 		c->state = ST_LINGER;
 		c->deadline = px_now_ms() + 2000;
 	}
+	arm_transfer_deadline(c, moved);
 	update_interest(c);
 }
 
@@ -930,6 +959,13 @@ static bool expire(struct px_conn *c)
 		local_reply(c, 503, NULL, "backend connect timeout\n", true);
 		return false;
 	case ST_REQ_BODY:
+		if (c->request_deadline && c->deadline >= c->request_deadline)
+			local_reply(c, 504, NULL, "request timeout\n", true);
+		else if (!buf_len(&c->uout)) /* we wait for the client's body */
+			local_reply(c, 408, NULL, NULL, true);
+		else
+			local_reply(c, 504, NULL, "backend timeout\n", true);
+		return false;
 	case ST_RESP_HEAD:
 		local_reply(c, 504, NULL, c->request_deadline ?
 			    "request timeout\n" : "backend timeout\n", true);

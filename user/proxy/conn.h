@@ -113,6 +113,7 @@ struct px_conn {
 	bool cl_ready;            /* epoll said readable, not drained since */
 	bool up_ready;
 	uint64_t last_active;     /* for trimming idle connections' buffers */
+	uint64_t moved;           /* I/O calls that moved bytes: progress */
 	bool fast_path;           /* our end is in the sockhash */
 	bool fast_path_tried;
 	struct ambit_l7_key fp_key;

@@ -39,6 +39,7 @@ struct px_settings px_cfg = {
 	.idle_timeout_ms = 60000,
 	.connect_timeout_ms = 5000,
 	.upstream_timeout_ms = 60000,
+	.transfer_timeout_ms = 60000,
 	.max_conns = 65536,
 	.drain_ms = 10000,
 	.head_limits = { .max_head = HTTP_MAX_HEAD, .max_fields = HTTP_MAX_HEADERS },
@@ -76,6 +77,8 @@ static void usage(FILE *f)
 "  --idle-timeout MS        keep-alive idle limit (default 60000)\n"
 "  --connect-timeout MS     upstream connect limit (default 5000)\n"
 "  --upstream-timeout MS    response limit without a route timeout (60000)\n"
+"  --transfer-timeout MS    a body or upgraded connection that moves no byte\n"
+"                           either way for this long is cut (default 60000)\n"
 "  --max-conns N            client connections per worker (default 65536)\n"
 "  --max-header-bytes N     request line and headers, bytes: 431 beyond\n"
 "                           (default %d, %d to %d)\n"
@@ -138,6 +141,7 @@ static int set_opt(int c, const char *arg, struct options *o)
 	case 'I': px_cfg.idle_timeout_ms = (uint32_t)v; return 0;
 	case 'C': px_cfg.connect_timeout_ms = (uint32_t)v; return 0;
 	case 'U': px_cfg.upstream_timeout_ms = (uint32_t)v; return 0;
+	case 'T': px_cfg.transfer_timeout_ms = (uint32_t)v; return 0;
 	case 'M': px_cfg.max_conns = v; return v ? 0 : -EINVAL;
 	case 'D': px_cfg.drain_ms = (uint32_t)v; return 0;
 	case 'B':
@@ -165,6 +169,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "upstream-timeout", required_argument, NULL, 'U' },
+		{ "transfer-timeout", required_argument, NULL, 'T' },
 		{ "max-conns", required_argument, NULL, 'M' },
 		{ "max-header-bytes", required_argument, NULL, 'B' },
 		{ "max-header-fields", required_argument, NULL, 'F' },
