@@ -41,6 +41,16 @@
  *       open COUNT TCP connections and keep them for SECONDS (or until
  *       SIGTERM); print "held COUNT" once all are up (benchmarks: sockets
  *       for a socket iterator to walk).
+ *   ambit-probe load ADDR:PORT [-c CONNS] [-r ROUNDS] [-p PARALLEL]
+ *                    [-P PATH] [-H HOLD-FILE]
+ *       open CONNS keep-alive connections (default 100) and hold them all:
+ *       in each of ROUNDS rounds (default 2), every open connection sends
+ *       "GET PATH" and reads a 200 answer (Content-Length framed), at most
+ *       PARALLEL connections busy at once (default 256); a round starts
+ *       once the previous one is done on every connection, so from round 2
+ *       on all CONNS are open together. Then, with -H, write HOLD-FILE and
+ *       keep every connection open until the file is removed. Prints one
+ *       line "conns=N requests=N ok=N errors=N open=N" (errors on stderr).
  * ADDR is IPv4 or [IPv6]. Exit 0 when every attempt succeeded, else 1.
  */
 #include <arpa/inet.h>
@@ -53,8 +63,10 @@
 #include <signal.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -636,6 +648,253 @@ static int run_tcp(const struct sockaddr_storage *ss, socklen_t len)
 	return fails ? 1 : 0;
 }
 
+/* ---- load: many keep-alive connections held at once ---------------------- */
+
+#define HC_BUF 2048     /* an echo answer is a few hundred bytes */
+#define HC_IDLE_MS 10000 /* no event at all for this long: a round is stuck */
+#define HC_SHOWN 10     /* errors printed; the rest are only counted */
+
+struct hconn {
+	int fd;
+	int busy;        /* connecting, or a request of this round in flight */
+	int connecting;
+	size_t n;        /* bytes in buf */
+	char buf[HC_BUF];
+};
+
+struct hload {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *path;
+	const char *hold;
+	long conns, rounds, parallel;
+	struct hconn *c;
+	int ep;
+	long ok, errs;
+	char req[512];
+	size_t req_len;
+};
+
+/* The connection failed: say why (the first few), close it for good. */
+static void hc_fail(struct hload *x, struct hconn *c, int round, const char *why)
+{
+	if (x->errs++ < HC_SHOWN)
+		fprintf(stderr, "err conn %ld round %d: %s\n", (long)(c - x->c),
+			round + 1, why);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->busy = 0;
+}
+
+static int hc_watch(struct hload *x, struct hconn *c, int op, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = c };
+
+	return epoll_ctl(x->ep, op, c->fd, &e);
+}
+
+static void hc_send(struct hload *x, struct hconn *c, int round)
+{
+	ssize_t n = send(c->fd, x->req, x->req_len, MSG_NOSIGNAL);
+
+	if (n != (ssize_t)x->req_len) {
+		hc_fail(x, c, round, n < 0 ? strerrorname_np(errno) : "short send");
+		return;
+	}
+	c->n = 0;
+	c->busy = 1;
+	if (hc_watch(x, c, EPOLL_CTL_MOD, EPOLLIN))
+		hc_fail(x, c, round, strerrorname_np(errno));
+}
+
+/* Start this round on @c. 1: in flight; 0: already done with (failed). */
+static int hc_start(struct hload *x, struct hconn *c, int round)
+{
+	if (c->fd < 0 && round > 0) { /* lost in an earlier round */
+		x->errs++;
+		return 0;
+	}
+	if (c->fd >= 0) {
+		hc_send(x, c, round);
+		return c->busy;
+	}
+	c->fd = socket(x->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || hc_watch(x, c, EPOLL_CTL_ADD, EPOLLOUT) ||
+	    (connect(c->fd, (struct sockaddr *)&x->ss, x->len) < 0 &&
+	     errno != EINPROGRESS)) {
+		hc_fail(x, c, round, strerrorname_np(errno));
+		return 0;
+	}
+	c->busy = 1;
+	c->connecting = 1;
+	return 1;
+}
+
+/* A whole answer in c->buf? 1 yes (and it is a 200), 0 not yet, -1 bad. */
+static int hc_answer(struct hconn *c, const char **why)
+{
+	char *end, *cl;
+	size_t head, body;
+
+	c->buf[c->n] = '\0';
+	end = strstr(c->buf, "\r\n\r\n");
+	*why = "answer larger than the buffer";
+	if (!end)
+		return c->n + 1 >= HC_BUF ? -1 : 0;
+	head = (size_t)(end - c->buf) + 4;
+	*why = "not a 200";
+	if (strncmp(c->buf, "HTTP/1.1 200 ", 13))
+		return -1;
+	*why = "no Content-Length";
+	cl = strcasestr(c->buf, "\r\ncontent-length:");
+	if (!cl || cl > end)
+		return -1;
+	body = strtoul(cl + 17, NULL, 10);
+	*why = "bytes after the answer";
+	if (c->n > head + body)
+		return -1;
+	*why = "answer larger than the buffer";
+	if (head + body + 1 > HC_BUF)
+		return -1;
+	return c->n == head + body;
+}
+
+/* An event on a busy connection. 1 when its request is finished. */
+static int hc_event(struct hload *x, struct hconn *c, int round)
+{
+	const char *why;
+	int err = 0, r;
+	socklen_t elen = sizeof(err);
+	ssize_t n;
+
+	if (c->connecting) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) || err) {
+			hc_fail(x, c, round, strerrorname_np(err ? err : errno));
+			return 1;
+		}
+		c->connecting = 0;
+		hc_send(x, c, round);
+		return !c->busy;
+	}
+	n = read(c->fd, c->buf + c->n, HC_BUF - 1 - c->n);
+	if (n <= 0) {
+		hc_fail(x, c, round, n ? strerrorname_np(errno) : "EOF");
+		return 1;
+	}
+	c->n += (size_t)n;
+	r = hc_answer(c, &why);
+	if (r < 0)
+		hc_fail(x, c, round, why);
+	if (r > 0) {
+		x->ok++;
+		c->busy = 0;
+		hc_watch(x, c, EPOLL_CTL_MOD, 0); /* idle until the next round */
+	}
+	return r != 0;
+}
+
+/* Nothing moved for HC_IDLE_MS: every busy connection has failed. */
+static long hc_expire(struct hload *x, int round)
+{
+	long i, n = 0;
+
+	for (i = 0; i < x->conns; i++) {
+		if (x->c[i].busy) {
+			hc_fail(x, &x->c[i], round, "ETIMEDOUT");
+			n++;
+		}
+	}
+	return n;
+}
+
+static void hload_round(struct hload *x, int round)
+{
+	struct epoll_event ev[256];
+	long next = 0, busy = 0, done = 0;
+	int i, n;
+
+	while (done < x->conns) {
+		for (; busy < x->parallel && next < x->conns; next++) {
+			if (hc_start(x, &x->c[next], round))
+				busy++;
+			else
+				done++;
+		}
+		n = epoll_wait(x->ep, ev, 256, HC_IDLE_MS);
+		if (n <= 0) {
+			n = (int)hc_expire(x, round);
+			busy -= n;
+			done += n;
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			struct hconn *c = ev[i].data.ptr;
+
+			if (c->fd < 0)
+				continue; /* failed earlier in this batch */
+			if (!c->busy) { /* only a hang-up reports on an idle one */
+				hc_fail(x, c, round, "closed while idle");
+				continue;
+			}
+			if (hc_event(x, c, round)) {
+				busy--;
+				done++;
+			}
+		}
+	}
+}
+
+/* Hold every connection open until the test removes @path. */
+static void hload_hold(const char *path, long open)
+{
+	struct stat st;
+	FILE *f = fopen(path, "we");
+	int i;
+
+	if (!f)
+		return;
+	fprintf(f, "open %ld\n", open);
+	fclose(f);
+	for (i = 0; i < 6000 && !stat(path, &st); i++)
+		usleep(20000);
+}
+
+static int hload_run(struct hload *x)
+{
+	struct rlimit rl;
+	long i, open = 0;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	x->req_len = (size_t)snprintf(x->req, sizeof(x->req),
+				      "GET %s HTTP/1.1\r\nHost: probe\r\n\r\n", x->path);
+	x->c = calloc((size_t)x->conns, sizeof(*x->c));
+	x->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!x->c || x->ep < 0 || x->req_len >= sizeof(x->req)) {
+		perror("ambit-probe load");
+		return 1;
+	}
+	for (i = 0; i < x->conns; i++)
+		x->c[i].fd = -1;
+	for (i = 0; i < x->rounds; i++)
+		hload_round(x, (int)i);
+	for (i = 0; i < x->conns; i++)
+		open += x->c[i].fd >= 0;
+	printf("conns=%ld requests=%ld ok=%ld errors=%ld open=%ld\n", x->conns,
+	       x->conns * x->rounds, x->ok, x->errs, open);
+	if (x->hold)
+		hload_hold(x->hold, open);
+	for (i = 0; i < x->conns; i++)
+		if (x->c[i].fd >= 0)
+			close(x->c[i].fd);
+	free(x->c);
+	close(x->ep);
+	return x->errs || open != x->conns ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ambit-probe tcp ADDR:PORT [-n COUNT] [-m MARK] [-u STOPFILE] [-g GENFILE]\n"
@@ -645,8 +904,33 @@ static void usage(void)
 			"       ambit-probe udp ADDR:PORT MESSAGE [--connect]\n"
 			"       ambit-probe hold|hold-udp ADDR:PORT [-t SECONDS]\n"
 			"       ambit-probe many ADDR:PORT COUNT SECONDS\n"
+			"       ambit-probe load ADDR:PORT [-c CONNS] [-r ROUNDS] [-p PARALLEL]\n"
+			"                        [-P PATH] [-H HOLD-FILE]\n"
 			"(the comment at the top of tests/tools/ambit-probe.c says more)\n");
 	exit(2);
+}
+
+static int load_main(int argc, char **argv, struct hload *x)
+{
+	for (int a = 3; a + 1 < argc; a += 2) {
+		const char *v = argv[a + 1];
+
+		if (!strcmp(argv[a], "-c"))
+			x->conns = atol(v);
+		else if (!strcmp(argv[a], "-r"))
+			x->rounds = atol(v);
+		else if (!strcmp(argv[a], "-p"))
+			x->parallel = atol(v);
+		else if (!strcmp(argv[a], "-P"))
+			x->path = v;
+		else if (!strcmp(argv[a], "-H"))
+			x->hold = v;
+		else
+			usage();
+	}
+	if ((argc - 3) % 2 || x->conns < 1 || x->rounds < 1 || x->parallel < 1)
+		usage();
+	return hload_run(x);
 }
 
 /* Options of tcp and http, after MODE and ADDR. */
@@ -704,6 +988,12 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "many"))
 		return argc == 5 ? many(&ss, len, atol(argv[3]), atol(argv[4]))
 				 : (usage(), 2);
+	if (!strcmp(argv[1], "load")) {
+		struct hload x = { .ss = ss, .len = len, .path = "/", .conns = 100,
+				   .rounds = 2, .parallel = 256 };
+
+		return load_main(argc, argv, &x);
+	}
 	if (!strcmp(argv[1], "halfclose"))
 		return argc == 4 ? halfclose(&ss, len, argv[3]) : (usage(), 2);
 	if (strcmp(argv[1], "tcp") && strcmp(argv[1], "http"))

@@ -40,6 +40,7 @@ struct px_settings px_cfg = {
 	.connect_timeout_ms = 5000,
 	.upstream_timeout_ms = 60000,
 	.transfer_timeout_ms = 60000,
+	.pool_idle_ms = 30000,
 	.max_conns = 65536,
 	.drain_ms = 10000,
 	.head_limits = { .max_head = HTTP_MAX_HEAD, .max_fields = HTTP_MAX_HEADERS },
@@ -79,6 +80,8 @@ static void usage(FILE *f)
 "  --upstream-timeout MS    response limit without a route timeout (60000)\n"
 "  --transfer-timeout MS    a body or upgraded connection that moves no byte\n"
 "                           either way for this long is cut (default 60000)\n"
+"  --pool-idle-timeout MS   idle upstream connections kept for reuse this\n"
+"                           long (default 30000)\n"
 "  --max-conns N            client connections per worker (default 65536)\n"
 "  --max-header-bytes N     request line and headers, bytes: 431 beyond\n"
 "                           (default %d, %d to %d)\n"
@@ -142,6 +145,7 @@ static int set_opt(int c, const char *arg, struct options *o)
 	case 'C': px_cfg.connect_timeout_ms = (uint32_t)v; return 0;
 	case 'U': px_cfg.upstream_timeout_ms = (uint32_t)v; return 0;
 	case 'T': px_cfg.transfer_timeout_ms = (uint32_t)v; return 0;
+	case 'P': px_cfg.pool_idle_ms = (uint32_t)v; return 0;
 	case 'M': px_cfg.max_conns = v; return v ? 0 : -EINVAL;
 	case 'D': px_cfg.drain_ms = (uint32_t)v; return 0;
 	case 'B':
@@ -170,6 +174,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "upstream-timeout", required_argument, NULL, 'U' },
 		{ "transfer-timeout", required_argument, NULL, 'T' },
+		{ "pool-idle-timeout", required_argument, NULL, 'P' },
 		{ "max-conns", required_argument, NULL, 'M' },
 		{ "max-header-bytes", required_argument, NULL, 'B' },
 		{ "max-header-fields", required_argument, NULL, 'F' },

@@ -37,6 +37,7 @@ struct px_settings {
 	uint32_t connect_timeout_ms;  /* upstream connect */
 	uint32_t upstream_timeout_ms; /* no route timeout: response deadline */
 	uint32_t transfer_timeout_ms; /* body or tunnel moving no byte */
+	uint32_t pool_idle_ms;        /* idle upstream connections kept */
 	size_t max_conns;         /* per worker */
 	struct http_limits head_limits; /* request heads: 431 beyond */
 	size_t buffer_bytes;      /* per direction: bodies stream through it */

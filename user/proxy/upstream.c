@@ -18,7 +18,6 @@
 #include "log.h"
 
 #define POOL_MAX_PER_WORKER 1024
-#define POOL_IDLE_MS 30000
 
 static int sockaddr_of(const struct ambit_ep_val *ep, struct sockaddr_storage *ss,
 		       socklen_t *len)
@@ -171,7 +170,7 @@ void px_upstream_reap(struct px_worker *w, uint64_t now)
 	struct px_upstream **pp = &w->pool, *u;
 
 	while ((u = *pp)) {
-		if (w->draining || now - u->idle_since > POOL_IDLE_MS) {
+		if (w->draining || now - u->idle_since > px_cfg.pool_idle_ms) {
 			*pp = u->next;
 			w->n_pool--;
 			upstream_close(u);
