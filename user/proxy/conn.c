@@ -27,41 +27,21 @@
 
 /* ---- buffers ------------------------------------------------------------ */
 
-static size_t max_sz(size_t a, size_t b)
-{
-	return a > b ? a : b;
-}
-
-/*
- * Bodies stream through buffers of --buffer-bytes each way. The client's
- * input holds a whole request head (and a little of what follows); what
- * goes upstream holds it rendered; what comes from upstream holds a whole
- * response head (HTTP_MAX_HEAD, fixed).
- */
-static size_t cap_of(const struct px_conn *c, const struct px_buf *b)
-{
-	size_t head = px_cfg.head_limits.max_head + 8192;
-
-	if (b == &c->in)
-		return head;
-	if (b == &c->uout)
-		return max_sz(px_cfg.buffer_bytes, head);
-	if (b == &c->uin)
-		return max_sz(px_cfg.buffer_bytes, HTTP_MAX_HEAD);
-	return px_cfg.buffer_bytes;
-}
-
 static size_t buf_len(const struct px_buf *b)
 {
 	return b->w - b->r;
 }
 
-/* Room at the end, compacting first; allocates on first use. */
+/*
+ * Room at the end, compacting first; takes a buffer from the worker's pool
+ * on first use. Every buffer has px_cfg.buf_size bytes: a whole request
+ * head fits, and bodies stream through.
+ */
 static size_t buf_room(const struct px_conn *c, struct px_buf *b)
 {
-	size_t cap = cap_of(c, b);
+	size_t cap = px_cfg.buf_size;
 
-	if (!b->p && !(b->p = malloc(cap)))
+	if (!b->p && !(b->p = px_buf_alloc(c->w)))
 		return 0;
 	if (b->r && b->w == cap) {
 		memmove(b->p, b->p + b->r, b->w - b->r);
@@ -71,6 +51,12 @@ static size_t buf_room(const struct px_conn *c, struct px_buf *b)
 	return cap - b->w;
 }
 
+/* Would buf_room() find room? Without allocating. */
+static bool buf_has_room(const struct px_buf *b)
+{
+	return !b->p || b->r || b->w < px_cfg.buf_size;
+}
+
 static void buf_consume(struct px_buf *b, size_t n)
 {
 	b->r += n;
@@ -78,13 +64,25 @@ static void buf_consume(struct px_buf *b, size_t n)
 		b->r = b->w = 0;
 }
 
-/* Idle connections keep no buffers: 10k keep-alive clients stay cheap. */
-static void buf_trim(struct px_buf *b)
+/* An empty buffer goes back to the pool. */
+static void buf_trim(struct px_conn *c, struct px_buf *b)
 {
 	if (b->p && !buf_len(b)) {
-		free(b->p);
+		px_buf_free(c->w, b->p);
 		memset(b, 0, sizeof(*b));
 	}
+}
+
+/* Between requests a connection keeps no buffer it does not need: 10k
+ * keep-alive clients cost buffers only for the busy ones. */
+static void trim_between_requests(struct px_conn *c)
+{
+	if (c->state != ST_HEAD)
+		return;
+	buf_trim(c, &c->in);
+	buf_trim(c, &c->out);
+	buf_trim(c, &c->uin);
+	buf_trim(c, &c->uout);
 }
 
 static bool buf_put(const struct px_conn *c, struct px_buf *b, const char *p,
@@ -151,10 +149,10 @@ void px_conn_close(struct px_conn *c)
 	end_request(c);
 	px_metrics_conn(w->id, PX_CONN_CLOSED);
 	close(c->fd);
-	free(c->in.p);
-	free(c->out.p);
-	free(c->uin.p);
-	free(c->uout.p);
+	px_buf_free(w, c->in.p);
+	px_buf_free(w, c->out.p);
+	px_buf_free(w, c->uin.p);
+	px_buf_free(w, c->uout.p);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -651,10 +649,10 @@ static bool wants_up_read(const struct px_conn *c)
 static int read_side(struct px_conn *c, int fd, struct px_buf *b, bool *eof,
 		     bool *ready)
 {
-	size_t room = buf_room(c, b);
+	size_t room;
 	ssize_t n;
 
-	if (!*ready || !room)
+	if (!*ready || !(room = buf_room(c, b)))
 		return 0;
 	n = buf_fill(c, fd, b);
 	if (n > 0) {
@@ -708,7 +706,7 @@ static int do_io(struct px_conn *c)
 			c->up_eof = true;
 		p = 1;
 	}
-	if (p >= 0 && flush_sides(c, px_cfg.buffer_bytes / 2))
+	if (p >= 0 && flush_sides(c, px_cfg.buf_size / 2))
 		return -1;
 	return p;
 }
@@ -774,7 +772,7 @@ static void update_interest(struct px_conn *c)
 {
 	uint32_t want = 0;
 
-	if (wants_client_read(c) && buf_room(c, &c->in))
+	if (wants_client_read(c) && buf_has_room(&c->in))
 		want |= EPOLLIN;
 	if (buf_len(&c->out))
 		want |= EPOLLOUT;
@@ -784,7 +782,7 @@ static void update_interest(struct px_conn *c)
 	want = 0;
 	if (c->state == ST_CONNECT)
 		want = EPOLLOUT;
-	else if (wants_up_read(c) && buf_room(c, &c->uin))
+	else if (wants_up_read(c) && buf_has_room(&c->uin))
 		want |= EPOLLIN;
 	if (c->up->connected && buf_len(&c->uout))
 		want |= EPOLLOUT;
@@ -861,6 +859,7 @@ void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev)
 		c->deadline = px_now_ms() + 2000;
 	}
 	arm_transfer_deadline(c, moved);
+	trim_between_requests(c);
 	update_interest(c);
 }
 
@@ -976,18 +975,6 @@ static bool expire(struct px_conn *c)
 	}
 }
 
-/* A connection idle between requests keeps no buffers: 10k idle keep-alive
- * clients stay cheap, busy ones don't pay malloc per request. */
-static void trim_idle(struct px_conn *c, uint64_t now)
-{
-	if (c->state != ST_HEAD || now - c->last_active < 1000)
-		return;
-	buf_trim(&c->in);
-	buf_trim(&c->out);
-	buf_trim(&c->uin);
-	buf_trim(&c->uout);
-}
-
 /*
  * Draining, a keep-alive connection that asks nothing more is closed once
  * it has been quiet a while; busy ones get 'Connection: close' on their
@@ -1014,7 +1001,6 @@ void px_conn_timeouts(struct px_worker *w, uint64_t now)
 		next = c->next;
 		if (drain_idle(c, now))
 			continue;
-		trim_idle(c, now);
 		if (c->deadline && now >= c->deadline && !expire(c))
 			px_conn_event(c, false, 0); /* send what expire() wrote */
 	}

@@ -112,7 +112,7 @@ struct px_conn {
 	bool up_eof;
 	bool cl_ready;            /* epoll said readable, not drained since */
 	bool up_ready;
-	uint64_t last_active;     /* for trimming idle connections' buffers */
+	uint64_t last_active;     /* last event: draining closes the quiet */
 	uint64_t moved;           /* I/O calls that moved bytes: progress */
 	bool fast_path;           /* our end is in the sockhash */
 	bool fast_path_tried;
@@ -139,6 +139,11 @@ struct px_worker {
 	size_t n_pool;
 	struct px_mirror *mirrors; /* in flight */
 	size_t n_mirrors;
+	void **spare;              /* I/O buffers for reuse (bufpool.c) */
+	size_t n_spare;
+	size_t cap_spare;
+	size_t low_spare;          /* fewest spares during this period */
+	uint64_t spare_since;
 	void **graves;             /* closed objects, freed after the batch */
 	size_t n_graves;
 	size_t cap_graves;
@@ -146,6 +151,12 @@ struct px_worker {
 	uint32_t rnd;
 	uint64_t pool_version; /* snapshot the pool was last pruned for */
 };
+
+/* bufpool.c: px_cfg.buf_size bytes each; NULL when out of memory */
+void *px_buf_alloc(struct px_worker *w);
+void px_buf_free(struct px_worker *w, void *p);
+void px_buf_shrink(struct px_worker *w, uint64_t now);
+void px_buf_release_all(struct px_worker *w);
 
 /* conn.c */
 void px_conn_accept(struct px_worker *w, struct px_listener *l);

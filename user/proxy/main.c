@@ -49,7 +49,7 @@ struct px_settings px_cfg = {
 
 /* Bounds of the size options: beyond them memory per connection, not the
  * peer, would be the problem. */
-#define BUFFER_MIN (16 * 1024)
+#define BUFFER_MIN (64 * 1024)
 #define BUFFER_MAX (16 * 1024 * 1024)
 
 struct options {
@@ -87,9 +87,10 @@ static void usage(FILE *f)
 "                           (default %d, %d to %d)\n"
 "  --max-header-fields N    request header fields: 431 beyond (default %d,\n"
 "                           at most %d)\n"
-"  --buffer-bytes N         per connection and direction: bodies stream\n"
-"                           through it, never buffered whole (default %d,\n"
-"                           %d to %d)\n"
+"  --buffer-bytes N         each of a busy connection's four I/O buffers\n"
+"                           (bodies stream through, never buffered whole;\n"
+"                           at least the header limit + 8 KiB): default %d,\n"
+"                           %d to %d\n"
 "  --drain-timeout MS       on stop or handoff, finish requests in flight\n"
 "                           within (default 10000)\n"
 "  --handoff PATH|off       Unix socket through which a new ambit-proxy takes\n"
@@ -207,6 +208,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 		i = -1;
 	}
 	return optind == argc ? 0 : -EINVAL;
+}
+
+/* One size for every I/O buffer: a whole request head and what may follow
+ * it in the same read fit; page-rounded, as buffers are mapped whole. */
+static void size_buffers(void)
+{
+	size_t n = px_cfg.head_limits.max_head + 8192;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (n < px_cfg.buffer_bytes)
+		n = px_cfg.buffer_bytes;
+	if (page > 0)
+		n = (n + (size_t)page - 1) / (size_t)page * (size_t)page;
+	px_cfg.buf_size = n;
 }
 
 static struct px_worker *workers;
@@ -443,6 +458,7 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &o))
 		return 1;
 	log_set_level(LOG_INFO + o.verbose);
+	size_buffers();
 	if (!px_cfg.workers)
 		px_cfg.workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	raise_nofile();

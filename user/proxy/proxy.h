@@ -40,7 +40,8 @@ struct px_settings {
 	uint32_t pool_idle_ms;        /* idle upstream connections kept */
 	size_t max_conns;         /* per worker */
 	struct http_limits head_limits; /* request heads: 431 beyond */
-	size_t buffer_bytes;      /* per direction: bodies stream through it */
+	size_t buffer_bytes;      /* --buffer-bytes */
+	size_t buf_size;          /* each I/O buffer: a head fits, page-rounded */
 	int home_netns_fd;        /* the proxy's own network namespace */
 	__u64 home_netns;         /* its cookie */
 	uint32_t drain_ms;        /* stop: finish what is in flight within */

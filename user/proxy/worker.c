@@ -286,6 +286,7 @@ static void loop(struct px_worker *w)
 			px_mirror_timeouts(w, now);
 			px_upstream_reap(w, now);
 			px_upstream_prune(w);
+			px_buf_shrink(w, now);
 			bury(w);
 			last_tick = now;
 		}
@@ -318,5 +319,6 @@ void *px_worker_run(void *arg)
 	free_listeners(w);
 	bury(w);
 	free(w->graves);
+	px_buf_release_all(w);
 	return NULL;
 }
