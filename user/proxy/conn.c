@@ -132,7 +132,7 @@ static void end_request(struct px_conn *c)
 	px_snapshot_put(c->snap);
 	c->snap = NULL;
 	arena_free(&c->ar);
-	memset(&c->act, 0, sizeof(c->act));
+	c->act = NULL;
 	c->rule = NULL;
 	c->resp_started = false;
 	c->request_deadline = 0;
@@ -197,7 +197,7 @@ static void local_reply(struct px_conn *c, int status, const char *location,
 	c->keep_alive = c->keep_alive && !close && !c->w->draining;
 	if (!c->keep_alive)
 		px_fast_leave(c);
-	px_render_local(status, location, c->snap ? &c->act : NULL,
+	px_render_local(status, location, c->act,
 			!c->keep_alive, body, &sb);
 	if (sb.oom || !buf_put(c, &c->out, sb_str(&sb), sb.len))
 		c->keep_alive = false;
@@ -286,10 +286,11 @@ static const struct ambit_ep_val *route(struct px_conn *c,
 		c->m.be_port = b->port;
 	}
 	*status = 500;
-	if (l7_actions(e, b, &v, &ci, px_rand(c->w), &c->ar, &c->act))
+	c->act = arena_calloc(&c->ar, 1, sizeof(*c->act));
+	if (!c->act || l7_actions(e, b, &v, &ci, px_rand(c->w), &c->ar, c->act))
 		return NULL;
-	if (c->act.redirect_status) {
-		*status = c->act.redirect_status;
+	if (c->act->redirect_status) {
+		*status = c->act->redirect_status;
 		return NULL;
 	}
 	if (!b || b->unresolved)
@@ -356,8 +357,8 @@ static void send_mirrors(struct px_conn *c, const struct http_request *rq,
 		return;
 	sb_add(&sb, sb_str(head), head->len);
 	sb_add(&sb, c->in.p + c->in.r + head_len, body);
-	for (i = 0; i < c->act.n_mirrors && !sb.oom; i++) {
-		const struct l7_backend *m = c->act.mirrors[i];
+	for (i = 0; i < c->act->n_mirrors && !sb.oom; i++) {
+		const struct l7_backend *m = c->act->mirrors[i];
 
 		if (!m->unresolved && m->n_eps)
 			px_mirror_send(c->w, &m->eps[ambit_pick_endpoint(
@@ -386,13 +387,14 @@ static void handle_request(struct px_conn *c, const struct http_request *rq,
 		status = 503;
 	if (!ep) {
 		buf_consume(&c->in, head_len);
-		local_reply(c, status, c->act.location, status == 404 ?
-			    "no route matched\n" : NULL, rq->body != HTTP_BODY_NONE);
+		local_reply(c, status, c->act ? c->act->location : NULL,
+			    status == 404 ? "no route matched\n" : NULL,
+			    rq->body != HTTP_BODY_NONE);
 		return;
 	}
 	set_timeouts(c);
-	px_render_request(rq, &c->act, c->upgrade, &sb);
-	if (c->act.n_mirrors)
+	px_render_request(rq, c->act, c->upgrade, &sb);
+	if (c->act && c->act->n_mirrors)
 		send_mirrors(c, rq, head_len, &sb);
 	buf_consume(&c->in, head_len); /* after rendering: rq points there */
 	if (sb.oom || !buf_put(c, &c->uout, sb_str(&sb), sb.len) ||
@@ -528,7 +530,7 @@ static void start_response(struct px_conn *c, const struct http_response *rs,
 		c->keep_alive = false; /* draining: tell the client, then go */
 	if (!c->keep_alive)
 		px_fast_leave(c);
-	px_render_response(rs, &c->act, !c->keep_alive, upgrade, &sb);
+	px_render_response(rs, c->act, !c->keep_alive, upgrade, &sb);
 	buf_consume(&c->uin, head_len);
 	if (sb.oom || !buf_put(c, &c->out, sb_str(&sb), sb.len)) {
 		sb_free(&sb);

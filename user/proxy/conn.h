@@ -119,7 +119,7 @@ struct px_conn {
 	struct ambit_l7_key fp_key;
 	struct px_body req_body;
 	struct px_body resp_body;
-	struct l7_actions act;
+	struct l7_actions *act;   /* in ar; NULL: the request has none */
 	const struct l7_rule *rule; /* the matched rule, NULL: none */
 	struct px_req_metrics m;  /* what the request is counted under */
 	uint64_t deadline;        /* of the current phase, 0: none */
@@ -164,7 +164,7 @@ void px_conn_event(struct px_conn *c, bool from_upstream, uint32_t ev);
 void px_conn_timeouts(struct px_worker *w, uint64_t now);
 void px_conn_close(struct px_conn *c);
 
-/* render.c: heads we send */
+/* render.c: heads we send (@a NULL: no filter actions) */
 void px_render_request(const struct http_request *rq,
 		       const struct l7_actions *a, bool upgrade,
 		       struct sbuf *out);

@@ -108,6 +108,10 @@ void px_render_request(const struct http_request *rq,
 		       const struct l7_actions *a, bool upgrade,
 		       struct sbuf *out)
 {
+	static const struct l7_actions none;
+
+	if (!a)
+		a = &none;
 	sb_add(out, rq->method.p, rq->method.len);
 	sb_add(out, " ", 1);
 	if (a->path)
