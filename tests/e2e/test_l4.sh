@@ -351,14 +351,15 @@ peer_records() {
 
 # For wait_for: evaluated on every try, not once before waiting.
 no_peer_records() { [ "$(peer_records)" = 0 ]; }
+one_peer_record() { [ "$(peer_records)" = 1 ]; }
 
 test_14b_peer_records_leave_with_sockets() {
 	local n
 	check "no record outlives its socket (thousands of connects so far)" \
 		wait_for "peer records to drain" no_peer_records
-	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 1' &
+	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 2' &
 	local pid=$!
-	sleep 0.3
+	wait_for "a redirected socket" one_peer_record
 	n=$(peer_records)
 	check "a live redirected socket has one ($n)" [ "$n" = 1 ]
 	wait "$pid"

@@ -400,14 +400,15 @@ l7_entries() {
 
 # For wait_for: evaluated on every try, not once before waiting.
 no_l7_entries() { [ "$(l7_entries)" = 0 ]; }
+one_l7_entry() { [ "$(l7_entries)" = 1 ]; }
 
 test_18_records_go_with_their_sockets() {
 	local n
 	check "records of closed connections are gone (no LRU, no leak)" \
 		wait_for "l7 records to drain" no_l7_entries
-	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 1' &
+	client bash -c 'exec 3<>/dev/tcp/127.96.0.10/9080; sleep 2' &
 	local pid=$!
-	sleep 0.3
+	wait_for "a live connection's record" one_l7_entry
 	n=$(l7_entries)
 	check "a live connection has its record ($n)" [ "$n" = 1 ]
 	wait "$pid"
