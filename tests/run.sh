@@ -91,6 +91,10 @@ run_e2e() {
 	# The L7 suite again with the sk_msg fast path off (ambitd
 	# --no-sockmap): it must pass both ways.
 	run_suite "e2e/test_l7-sockmap" env L7_NO_FAST_PATH=1 bash tests/e2e/test_l7.sh
+	# The L4 suite again with ambitd under valgrind's memcheck (restart,
+	# applies, enrollments, the malformed matrix): any memory error or
+	# definite leak in its logs fails it. About a minute.
+	run_suite "e2e/test_l4-valgrind" env AMBITD_VALGRIND=1 bash tests/e2e/test_l4.sh
 }
 
 # The same unit and e2e suites against the ASan+UBSan build, when given.
@@ -104,6 +108,9 @@ run_san() {
 	# The soak runs 10 s here instead of 30 (SOAK_SECS): the same
 	# checks, fewer generations, on the slower sanitizer build.
 	for t in tests/e2e/test_*.sh; do
+		# test_load (10k connections, 1M connects: minutes, and
+		# sanitizers would only slow it) runs once, in the e2e tier.
+		[ "$(basename "$t")" = test_load.sh ] && continue
 		run_suite "san/e2e/$(basename "$t" .sh)" env OUT="$SAN_OUT" \
 			SOAK_SECS=10 bash "$t"
 	done

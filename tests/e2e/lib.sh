@@ -48,6 +48,8 @@ e2e_require() {
 		command -v "$t" >/dev/null 2>&1 || [ -x "$t" ] ||
 			e2e_fail_setup "missing $t (scripts/install-deps.sh; make)"
 	done
+	[ -z "${AMBITD_VALGRIND:-}" ] || command -v valgrind >/dev/null ||
+		e2e_fail_setup "AMBITD_VALGRIND=1 needs valgrind (scripts/install-deps.sh)"
 }
 
 # The cgroup2 mount is discovered, never assumed.
@@ -129,10 +131,10 @@ backend() {
 	wait_for "backend $name ready" test -e "$ready"
 }
 
-wait_for() {
+wait_for() { # WAIT_TRIES (default 100) times 50 ms
 	local what=$1 i
 	shift
-	for i in $(seq 1 100); do
+	for i in $(seq 1 "${WAIT_TRIES:-100}"); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
@@ -140,14 +142,47 @@ wait_for() {
 	return 1
 }
 
+# AMBITD_VALGRIND=1: every daemon runs under valgrind's memcheck, one log
+# per process in $T; e2e_run fails on any error or definite leak in them.
+# tests/valgrind.supp says what is suppressed and why.
+AMBITD_VALGRIND=${AMBITD_VALGRIND:-}
+
 start_daemon() {
+	local vg=() tries=100
+	if [ -n "$AMBITD_VALGRIND" ]; then
+		vg=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
+			--errors-for-leak-kinds=definite --show-leak-kinds=definite
+			--suppressions="$TOP/tests/valgrind.supp"
+			--log-file="$T/valgrind.ambitd.%p.log")
+		tries=1200 # memcheck starts it some 30 times slower
+	fi
 	# No metrics port in the host's namespace: runs in parallel would
 	# fight over it (test_metrics.sh runs its daemon in the test netns).
-	"$AMBITD" --cgroup "$CG" --bpffs "$PINS" --socket "$SOCK" \
+	"${vg[@]}" "$AMBITD" --cgroup "$CG" --bpffs "$PINS" --socket "$SOCK" \
 		--state-dir "$STATE" --metrics off "$@" >>"$T/ambitd.log" 2>&1 &
 	DAEMON_PID=$!
-	wait_for "ambitd" test -S "$SOCK" || { tail -20 "$T/ambitd.log"; return 1; }
-	wait_for "ambitd answering" "$AMBIT" --socket "$SOCK" stats
+	WAIT_TRIES=$tries wait_for "ambitd" test -S "$SOCK" ||
+		{ tail -20 "$T/ambitd.log"; return 1; }
+	WAIT_TRIES=$tries wait_for "ambitd answering" "$AMBIT" --socket "$SOCK" stats
+}
+
+# Every valgrind log shows no error: a summary of 0 errors (definite leaks
+# count as errors), or, for a daemon killed with -9, no error report at all.
+valgrind_clean() {
+	local f n=0 bad=0
+	for f in "$T"/valgrind.ambitd.*.log; do
+		[ -e "$f" ] || continue
+		n=$((n + 1))
+		if grep -q 'ERROR SUMMARY: 0 errors' "$f" ||
+			{ ! grep -q 'ERROR SUMMARY' "$f" && ! grep -qE '^==[0-9]+== +(at|by) 0x' "$f"; }; then
+			continue
+		fi
+		bad=$((bad + 1))
+		echo "# $f:"
+		grep -E '^==[0-9]+==' "$f" | head -40 | sed 's/^/#   /'
+	done
+	echo "# $n valgrind logs, $bad with errors"
+	[ "$n" -gt 0 ] && [ "$bad" = 0 ]
 }
 
 # ambit-proxy in the test namespace, in a cgroup outside the attached
@@ -242,6 +277,8 @@ e2e_run() {
 		check "$t log free of sanitizer reports" \
 			bash -c "! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$T/$t.log'"
 	done
+	[ -z "$AMBITD_VALGRIND" ] ||
+		check "ambitd under valgrind: no memory error, no definite leak" valgrind_clean
 	if [ "$FAILED" -gt 0 ]; then
 		for t in ambitd proxy; do
 			[ -f "$T/$t.log" ] || continue
