@@ -159,8 +159,11 @@ test_03_1m_l4_connects_through_the_redirect() {
 		[ "$(fd_count "$DAEMON_PID")" -le "$fds" ]
 	check "the daemon's RSS is flat ($rss -> $(rss_kb "$DAEMON_PID") KiB, slack $RSS_SLACK_KB)" \
 		[ "$(rss_kb "$DAEMON_PID")" -le $((rss + RSS_SLACK_KB)) ]
-	check "no record of a redirected socket is left in ambit_peers" \
-		wait_for "ambit_peers to drain" no_peer_records
+	wait_for "ambit_peers to drain" no_peer_records
+	check "no record of a redirected socket is left in ambit_peers ($(peer_records))" \
+		no_peer_records
+	no_peer_records || bpftool map dump pinned "$PINS/ambit_peers" -j |
+		jq -c '.[0:3][] | .formatted // .' | sed 's/^/# left: /'
 }
 
 # Send a request head with one N-byte header; print the answer's status
