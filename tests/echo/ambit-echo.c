@@ -157,6 +157,7 @@ struct req {
 	bool conn_close, conn_keep_alive, keep_alive, expect_continue;
 	bool upgrade; /* Upgrade: ambit-echo asks for the byte echo tunnel */
 	int nhdrs, nhost, status, err_status;
+	int extra_status; /* x-echo-extra-response: a broken backend */
 	long delay_ms;
 	enum body_kind body;
 	uint64_t length;
@@ -617,6 +618,10 @@ static int inspect_hooks(const struct hdr *h, struct req *r)
 	} else if (hdr_is(h, "x-echo-header")) {
 		if (parse_header_line(h->val, h->val_len, &extra))
 			return req_fail(r, 400, "x-echo-header must be 'name: value'");
+	} else if (hdr_is(h, "x-echo-extra-response")) {
+		if (parse_uint(h->val, h->val_len, 599, &v) || v < 200)
+			return req_fail(r, 400, "x-echo-extra-response must be 200-599");
+		r->extra_status = (int)v;
 	}
 	return 0;
 }
@@ -851,6 +856,10 @@ static void respond(struct conn *c, const struct req *r)
 	buf_add(o, "\r\n", 2);
 	if (has_body && !is_head)
 		buf_add(o, b->p, b->len);
+	/* A backend that answers what it was never asked, in the same write. */
+	if (r->extra_status)
+		buf_printf(o, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\n\r\n",
+			   r->extra_status, reason(r->extra_status));
 }
 
 /* Errors close the connection: after a framing error, nothing is trusted. */
@@ -2013,7 +2022,8 @@ static void usage(FILE *f)
 "                     per socket there (else print 'ready' on stdout)\n"
 "HTTP request hooks: x-echo-status: CODE, x-echo-header: NAME: VALUE,\n"
 "                    Upgrade: ambit-echo (101, then echo bytes),\n"
-"                    x-echo-delay-ms: MS\n"
+"                    x-echo-delay-ms: MS, x-echo-extra-response: CODE\n"
+"                    (a second, unrequested answer right after this one)\n"
 "\n"
 "Clients (one output line per attempt; failures as 'ERR <errno name>'; a\n"
 "summary on stderr; exit 1 if any attempt failed):\n"
