@@ -530,6 +530,17 @@ test_25_stalled_body_cut() {
 	check "proxy restarts with defaults" start_proxy
 }
 
+test_26_unrequested_backend_bytes_dropped() {
+	local out
+	# The backend answers request 1 and then, unasked, a 299: that is no
+	# answer to request 2 on the same client connection.
+	out=$(client curl -sS --max-time 5 -o /dev/null -w '%{http_code} ' \
+		-H 'x-echo-extra-response: 299' "http://$WEB/exact" \
+		--next -o /dev/null -w '%{http_code} %{num_connects}' "http://$WEB/exact")
+	check "a backend's unrequested answer never reaches the next request ($out)" \
+		[ "$out" = "200 200 0" ]
+}
+
 test_15_not_an_open_relay() {
 	local out
 	# Straight to the proxy port, not through a redirect: refused.

@@ -169,6 +169,11 @@ static void finish_request(struct px_conn *c, bool upstream_reusable)
 		px_upstream_release(c->up, upstream_reusable);
 		c->up = NULL;
 	}
+	/* Bytes of that upstream connection are no part of the next
+	 * exchange: a backend's unrequested answer would pass for the
+	 * answer to this client's next request. */
+	buf_consume(&c->uin, buf_len(&c->uin));
+	buf_consume(&c->uout, buf_len(&c->uout));
 	/*
 	 * Join the fast path only once a first exchange is done and the
 	 * connection stays open: bytes a client sends while our end is being
