@@ -97,9 +97,11 @@ static long walk_map(const struct walk *w)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	size_t tok = w->key_size > 8 ? w->key_size : 8;
-	char *keys = malloc((size_t)w->key_size * WALK_BATCH);
-	char *vals = malloc((size_t)w->val_size * WALK_BATCH);
-	char *in = malloc(tok), *out = malloc(tok);
+	/* Zeroed: valgrind's memcheck cannot see what BPF_MAP_LOOKUP_BATCH
+	 * writes, and would take every key read back for uninitialised. */
+	char *keys = calloc(WALK_BATCH, w->key_size);
+	char *vals = calloc(WALK_BATCH, w->val_size);
+	char *in = calloc(1, tok), *out = calloc(1, tok);
 	long total = 0;
 	bool first = true;
 	__u32 count, i;
