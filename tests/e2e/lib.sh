@@ -185,6 +185,23 @@ valgrind_clean() {
 	[ "$n" -gt 0 ] && [ "$bad" = 0 ]
 }
 
+# ambitd running the proxy (--proxy-bin): both in the test namespace,
+# outside the attached subtree. start_supervising WORKERS [AMBITD ARGS...]
+start_supervising() {
+	local workers=$1
+	shift
+	mkdir -p "$CG-proxy"
+	bash -c "$IN_CG" "$NSPATH" "$CG-proxy" "$AMBITD" --cgroup "$CG" \
+		--bpffs "$PINS" --socket "$SOCK" --state-dir "$STATE" \
+		--proxy-port "$PROXY_PORT" --proxy-bin "$PROXY" \
+		--proxy-arg --workers --proxy-arg "$workers" "$@" >>"$T/ambitd.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_for "ambitd" test -S "$SOCK" && wait_for "ambitd answering" ambit stats
+}
+
+# The pid of the proxy the daemon runs.
+proxy_pid() { cat "$STATE/ambit-proxy.pid" 2>/dev/null; }
+
 # ambit-proxy in the test namespace, in a cgroup outside the attached
 # subtree (as in production: its own sockets are never redirected).
 start_proxy() {

@@ -9,17 +9,6 @@
 source "$(dirname "$0")/lib.sh"
 
 URL=http://127.96.0.10:9080/
-proxy_pid() { cat "$STATE/ambit-proxy.pid" 2>/dev/null; }
-
-start_supervising() {
-	mkdir -p "$CG-proxy"
-	bash -c "$IN_CG" "$NSPATH" "$CG-proxy" "$AMBITD" --cgroup "$CG" \
-		--bpffs "$PINS" --socket "$SOCK" --state-dir "$STATE" \
-		--proxy-port "$PROXY_PORT" --proxy-bin "$PROXY" \
-		--proxy-arg --workers --proxy-arg 2 >>"$T/ambitd.log" 2>&1 &
-	DAEMON_PID=$!
-	wait_for "ambitd" test -S "$SOCK" && wait_for "ambitd answering" ambit stats
-}
 
 served() {
 	client curl -sS --max-time 3 "$URL" 2>/dev/null | grep -q '"hostname":"reviews-v'
@@ -74,7 +63,7 @@ gone() { ! kill -0 "$1" 2>/dev/null; }
 test_01_setup() {
 	backend reviews-v2-5d4b-a --listen 127.0.2.1:9080
 	backend reviews-v1-7f9c-a --listen 127.0.1.1:9080
-	check "daemon starts with --proxy-bin" start_supervising
+	check "daemon starts with --proxy-bin" start_supervising 2
 	check "configuration applies" apply < <(reviews_yaml; echo ---; canonical_yaml)
 	check "enroll client cgroup" ambit enroll --cgroup "$CG/client"
 	check "requests are served through the supervised proxy" wait_for "proxy" served

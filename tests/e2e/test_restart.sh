@@ -145,17 +145,7 @@ check_client() {
 
 DAEMON_ARGS=(--proxy-port "$PROXY_PORT")
 
-# ambitd with --proxy-bin runs in the test namespace (its proxy does too),
-# outside the attached subtree.
-start_supervising() {
-	mkdir -p "$CG-proxy"
-	bash -c "$IN_CG" "$NSPATH" "$CG-proxy" "$AMBITD" --cgroup "$CG" \
-		--bpffs "$PINS" --socket "$SOCK" --state-dir "$STATE" \
-		--proxy-port "$PROXY_PORT" --proxy-bin "$PROXY" \
-		--proxy-arg --workers --proxy-arg 2 >>"$T/ambitd.log" 2>&1 &
-	DAEMON_PID=$!
-	wait_for "ambitd" test -S "$SOCK" && wait_for "ambitd answering" ambit stats
-}
+restart_supervised() { start_supervising 2; }
 
 kill9_daemon() {
 	kill -9 "$DAEMON_PID"
@@ -238,11 +228,11 @@ test_03_kill9_with_supervised_proxy() {
 	DB_EPS=$DB_EPS_3
 	stop_proxy
 	stop_daemon
-	check "daemon starts running the proxy (--proxy-bin)" start_supervising
+	check "daemon starts running the proxy (--proxy-bin)" restart_supervised
 	check "it started the proxy" wait_for "proxy pid" test -s "$STATE/ambit-proxy.pid"
 	check "which serves" wait_for "proxy serving" client "$PROBE" http "$L7_VIP" / -n 1
 	before=$(cat "$STATE/ambit-proxy.pid")
-	restart_under_load start_supervising
+	restart_under_load restart_supervised
 	check "the restarted daemon adopted the proxy ($before -> $(cat "$STATE/ambit-proxy.pid"))" \
 		[ "$before" = "$(cat "$STATE/ambit-proxy.pid")" ]
 	check "no second proxy was started" [ "$(grep -c 'started ambit-proxy' "$T/ambitd.log")" = 1 ]

@@ -6,29 +6,16 @@
 # restarted daemon adopts it instead of starting a second one.
 source "$(dirname "$0")/lib.sh"
 
-proxy_pid() { cat "$STATE/ambit-proxy.pid" 2>/dev/null; }
 
 served() { # the canonical route answers through the proxy
 	client curl -sS --max-time 3 -H 'my-favorite-service-mesh: istio' \
 		http://127.96.0.10:9080/ 2>/dev/null | grep -q '"hostname":"reviews-v2'
 }
 
-start_supervising() {
-	# The daemon runs in the test namespace here, so its proxy does too;
-	# both stay outside the attached cgroup subtree.
-	mkdir -p "$CG-proxy"
-	bash -c "$IN_CG" "$NSPATH" "$CG-proxy" "$AMBITD" --cgroup "$CG" \
-		--bpffs "$PINS" --socket "$SOCK" --state-dir "$STATE" \
-		--proxy-port "$PROXY_PORT" --proxy-bin "$PROXY" --proxy-mark 0x5a5a00 \
-		--proxy-arg --workers --proxy-arg 1 >>"$T/ambitd.log" 2>&1 &
-	DAEMON_PID=$!
-	wait_for "ambitd" test -S "$SOCK" && wait_for "ambitd answering" ambit stats
-}
-
 test_01_setup() {
 	backend reviews-v2-5d4b-a --listen 127.0.2.1:9080
 	backend reviews-v1-7f9c-a --listen 127.0.1.1:9080
-	check "daemon starts with --proxy-bin" start_supervising
+	check "daemon starts with --proxy-bin" start_supervising 1 --proxy-mark 0x5a5a00
 	check "configuration applies" apply < <(reviews_yaml; echo ---; canonical_yaml)
 	check "enroll client cgroup" ambit enroll --cgroup "$CG/client"
 	check "the daemon started the proxy" wait_for "proxy pid" test -s "$STATE/ambit-proxy.pid"
@@ -53,7 +40,7 @@ test_03_daemon_restart_adopts_proxy() {
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
 	check "with the daemon gone the proxy still serves" served
-	check "daemon restarts" start_supervising
+	check "daemon restarts" start_supervising 1 --proxy-mark 0x5a5a00
 	sleep 0.6
 	after=$(proxy_pid)
 	check "it adopted the running proxy ($before -> $after)" [ "$before" = "$after" ]
