@@ -9,29 +9,39 @@
 
 #include "daemon.h"
 
-/* Sum one per-CPU counter entry. */
-static int stats_sum(int fd, const struct ambit_stats_key *k,
-		     struct ambit_stats_val *sum)
+/* percpu_sum() reads a value as an array of __u64 counters. */
+_Static_assert(sizeof(struct ambit_stats_val) % sizeof(__u64) == 0, "u64s");
+_Static_assert(sizeof(struct ambit_ep_stats_val) % sizeof(__u64) == 0, "u64s");
+
+void percpu_sum(void *sum, const void *pc, size_t size, int ncpu)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct ambit_stats_val *v;
+	const __u64 *v = pc;
+	__u64 *out = sum;
+	size_t n = size / sizeof(__u64), f;
+	int i;
+
+	memset(sum, 0, size);
+	for (i = 0; i < ncpu; i++, v += n) {
+		for (f = 0; f < n; f++)
+			out[f] += v[f];
+	}
+}
+
+int percpu_lookup_sum(int fd, const void *key, void *sum, size_t size)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	void *v;
 
 	if (ncpu <= 0)
 		return -EINVAL;
-	v = calloc((size_t)ncpu, sizeof(*v));
+	v = calloc((size_t)ncpu, size);
 	if (!v)
 		return -ENOMEM;
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(fd, k, v)) {
+	if (bpf_map_lookup_elem(fd, key, v)) {
 		free(v);
 		return -errno;
 	}
-	for (i = 0; i < ncpu; i++) {
-		sum->connects += v[i].connects;
-		sum->no_endpoint += v[i].no_endpoint;
-		sum->to_proxy += v[i].to_proxy;
-		sum->no_proxy += v[i].no_proxy;
-	}
+	percpu_sum(sum, v, size, ncpu);
 	free(v);
 	return 0;
 }
@@ -122,31 +132,6 @@ static void stale_summary(const struct destroyer *ds, bool json,
 		  (unsigned long long)st->last_netns);
 }
 
-/* Sum one per-CPU endpoint counter entry. */
-static int ep_stats_sum(int fd, const struct ambit_ep_stats_key *k,
-			struct ambit_ep_stats_val *sum)
-{
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct ambit_ep_stats_val *v;
-
-	if (ncpu <= 0)
-		return -EINVAL;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(fd, k, v)) {
-		free(v);
-		return -errno;
-	}
-	for (i = 0; i < ncpu; i++) {
-		sum->connects += v[i].connects;
-		sum->failed += v[i].failed;
-	}
-	free(v);
-	return 0;
-}
-
 static void ep_stats_row(const struct daemon *d,
 			 const struct ambit_ep_stats_key *k,
 			 const struct ambit_ep_stats_val *v, bool json, int n,
@@ -192,7 +177,7 @@ static void ep_stats_table(const struct daemon *d, bool json, struct sbuf *out)
 	while (!bpf_map_get_next_key(d->dp.ep_stats_fd, first ? NULL : &prev, &k)) {
 		first = false;
 		prev = k;
-		if (!ep_stats_sum(d->dp.ep_stats_fd, &k, &v))
+		if (!percpu_lookup_sum(d->dp.ep_stats_fd, &k, &v, sizeof(v)))
 			ep_stats_row(d, &k, &v, json, n++, out);
 	}
 	if (json)
@@ -227,7 +212,7 @@ int cmd_stats(struct daemon *d, struct request *rq, struct sbuf *out,
 	while (!bpf_map_get_next_key(d->dp.stats_fd, first ? NULL : &prev, &k)) {
 		first = false;
 		prev = k;
-		if (!stats_sum(d->dp.stats_fd, &k, &v))
+		if (!percpu_lookup_sum(d->dp.stats_fd, &k, &v, sizeof(v)))
 			stats_row(d, &k, &v, json, n++, out);
 	}
 	if (json)

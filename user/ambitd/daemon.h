@@ -174,6 +174,18 @@ void get_pods(const struct daemon *d, int fmt, struct sbuf *out);
 /** get_namespaces() - Namespaces and the mesh mode their labels ask. */
 void get_namespaces(const struct daemon *d, int fmt, struct sbuf *out);
 
+/*
+ * Per-CPU counters (ambit_stats_val, ambit_ep_stats_val): values made of
+ * __u64 counters only, each a multiple of 8 bytes, so the kernel's per-CPU
+ * copies lie back to back without padding.
+ */
+/** percpu_sum() - add up @ncpu copies at @pc into @sum (@size bytes). */
+void percpu_sum(void *sum, const void *pc, size_t size, int ncpu);
+
+/** percpu_lookup_sum() - @key's copies in per-CPU map @fd, added up into
+ * @sum. Return: 0 or -errno. */
+int percpu_lookup_sum(int fd, const void *key, void *sum, size_t size);
+
 /** Command handlers: exit code 0/1, text for stdout in @out, stderr @err. */
 int cmd_apply(struct daemon *d, struct request *rq, struct sbuf *out,
 	      struct sbuf *err);

@@ -247,41 +247,29 @@ static void *rows_add(struct rows *r)
 static void stats_collect(const void *key, const void *val, void *arg)
 {
 	const struct ambit_stats_key *k = key;
-	const struct ambit_stats_val *pc = val;
 	struct rows *r = arg;
 	const struct img_service *s = svc_index_find(r->ix, k->svc_id);
 	struct stats_row *row;
-	int i;
 
 	if (!s || !(row = rows_add(r)))
 		return;
 	row->s = s;
 	row->k = *k;
-	for (i = 0; i < r->ncpu; i++) {
-		row->v.connects += pc[i].connects;
-		row->v.no_endpoint += pc[i].no_endpoint;
-		row->v.to_proxy += pc[i].to_proxy;
-		row->v.no_proxy += pc[i].no_proxy;
-	}
+	percpu_sum(&row->v, val, sizeof(row->v), r->ncpu);
 }
 
 static void ep_collect(const void *key, const void *val, void *arg)
 {
 	const struct ambit_ep_stats_key *k = key;
-	const struct ambit_ep_stats_val *pc = val;
 	struct rows *r = arg;
 	const struct img_service *s = svc_index_find(r->ix, k->svc_id);
 	struct ep_row *row;
-	int i;
 
 	if (!s || !(row = rows_add(r)))
 		return;
 	row->s = s;
 	row->k = *k;
-	for (i = 0; i < r->ncpu; i++) {
-		row->v.connects += pc[i].connects;
-		row->v.failed += pc[i].failed;
-	}
+	percpu_sum(&row->v, val, sizeof(row->v), r->ncpu);
 }
 
 /* Output in the image's order (by service key), then by backend. */
