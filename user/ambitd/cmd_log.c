@@ -13,25 +13,18 @@
 
 #include "ambit/pin.h"
 #include "daemon.h"
+#include "filerepl.h"
 #include "log.h"
 
 int log_level_publish(const struct daemon *d)
 {
-	char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
-	FILE *f;
-	int err = 0;
+	char path[PATH_MAX + 16], line[16];
+	int n;
 
 	snprintf(path, sizeof(path), "%s/" AMBIT_LOG_LEVEL_FILE, d->state_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", log_level_name(log_get_level()));
-	if (fclose(f) || rename(tmp, path)) /* whole or not at all */
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	n = snprintf(line, sizeof(line), "%s\n", log_level_name(log_get_level()));
+	/* whole or not at all: the proxy reads it when it changes */
+	return file_replace(path, 0644, line, (size_t)n);
 }
 
 int cmd_log_level(struct daemon *d, struct request *rq, struct sbuf *out,

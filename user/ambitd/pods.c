@@ -25,6 +25,7 @@
 
 #include "daemon.h"
 #include "load.h"
+#include "filerepl.h"
 #include "log.h"
 #include "mesh.h"
 #include "nsutil.h"
@@ -143,35 +144,6 @@ static json_t *binding_json(const struct pod_binding *b)
 	return o;
 }
 
-/* Written to a temporary file, synced, then renamed over the old one. */
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	size_t len = strlen(text), off = 0;
-	int fd, err = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (!err && off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0)
-			err = -errno;
-		else
-			off += (size_t)n;
-	}
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
-}
-
 int pods_save(const struct daemon *d)
 {
 	json_t *root = json_object(), *arr = json_array(), *b;
@@ -189,7 +161,7 @@ int pods_save(const struct daemon *d)
 	json_object_set(root, "pods", arr);
 	text = json_dumps(root, JSON_INDENT(2));
 	if (text)
-		err = write_atomic(d->pods_path, text);
+		err = file_replace(d->pods_path, 0600, text, strlen(text));
 out:
 	if (err)
 		pr_err("save %s: %s", d->pods_path, strerror(-err));

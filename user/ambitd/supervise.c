@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "filerepl.h"
 #include "handoff.h"
 #include "log.h"
 
@@ -89,16 +90,10 @@ int sup_init(struct supervisor *s, const char *bin, uint16_t port,
 
 static void write_pidfile(const struct supervisor *s)
 {
-	char tmp[PATH_MAX + 8];
-	FILE *f;
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%d\n", (int)s->pid);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->pidfile);
-	f = fopen(tmp, "we");
-	if (!f)
-		return;
-	fprintf(f, "%d\n", (int)s->pid);
-	fclose(f);
-	rename(tmp, s->pidfile);
+	file_replace(s->pidfile, 0644, text, (size_t)n);
 }
 
 static void drop_kept(struct supervisor *s)

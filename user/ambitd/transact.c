@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "filerepl.h"
 #include "log.h"
 
 static void report_diags(struct sbuf *err, const char *what, struct diags *dg)
@@ -145,21 +146,19 @@ static int publish(struct daemon *d, struct candidate *c,
 	return ret;
 }
 
-/* Written by rename: a reader sees the old counters or the new ones. */
+/* Replaced whole: a reader sees the old counters or the new ones. */
 static void counters_save(const struct daemon *d)
 {
-	char tmp[PATH_MAX + 8];
-	FILE *f;
+	char text[64];
+	int n, err;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->counters_path);
-	f = fopen(tmp, "we");
-	if (f)
-		fprintf(f, "applies %llu\napply_errors %llu\n",
-			(unsigned long long)d->applies,
-			(unsigned long long)d->apply_errors);
-	if (!f || fclose(f) || rename(tmp, d->counters_path))
+	n = snprintf(text, sizeof(text), "applies %llu\napply_errors %llu\n",
+		     (unsigned long long)d->applies,
+		     (unsigned long long)d->apply_errors);
+	err = file_replace(d->counters_path, 0644, text, (size_t)n);
+	if (err)
 		pr_warn("save apply counters to %s: %s", d->counters_path,
-			strerror(errno));
+			strerror(-err));
 }
 
 void counters_load(struct daemon *d)

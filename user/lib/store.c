@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filerepl.h"
 #include "load.h"
 #include "strmap.h"
 
@@ -239,43 +240,25 @@ void candidate_free(struct candidate *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* The configuration file: every object a YAML document. */
+static int fill_objs(int fd, void *arg)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int objs_save(const struct objvec *objs, const char *path)
-{
-	char tmp[4096];
+	const struct objvec *objs = arg;
 	size_t i;
-	int fd, err = 0;
+	int err = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
 	for (i = 0; !err && i < objs->n; i++) {
 		err = write_all(fd, "---\n", 4);
 		if (!err)
 			err = write_all(fd, objs->v[i]->yaml,
 					strlen(objs->v[i]->yaml));
 	}
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
 	return err;
+}
+
+int objs_save(const struct objvec *objs, const char *path)
+{
+	return file_replace_with(path, 0600, fill_objs, (void *)objs);
 }
 
 static int read_file(const char *path, char **buf, size_t *len)
