@@ -36,6 +36,13 @@ get() {
 # jq on a response body: jqr FILTER BODY
 jqr() { jq -r "$1" <<<"$2" 2>/dev/null; }
 
+# Without --proxy-bin there is nothing to reload: an error saying so.
+reload_refused() {
+	local out
+	out=$(ambit proxy reload 2>&1) && return 1
+	grep -q -- '--proxy-bin' <<<"$out"
+}
+
 test_01_setup() {
 	backend reviews-v1-7f9c-a --listen 127.0.1.1:9080
 	backend reviews-v2-5d4b-a --listen 127.0.2.1:9080
@@ -47,6 +54,7 @@ test_01_setup() {
 	check "canonical route applies" apply < <(canonical_yaml)
 	check "enroll client cgroup" ambit enroll --cgroup "$CG/client" --name client
 	check "proxy starts" start_proxy
+	check "ambit proxy reload needs a daemon that runs the proxy" reload_refused
 	check "service is L7 with a proxy" bash -c "'$AMBIT' --socket '$SOCK' get services | grep -q 'reviews .*L7'"
 }
 
